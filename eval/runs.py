@@ -1,0 +1,55 @@
+"""Ranked results as plain data, and the TREC run format that trec_eval and every IR tool reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from braid.engine.errors import DataError
+
+# A ranked list for one query: (doc id, score), best first.
+Ranking = Sequence[tuple[str, float]]
+Run = dict[str, list[tuple[str, float]]]
+
+
+def write_trec_run(run: Mapping[str, Ranking], path: str | Path, tag: str = "braid") -> None:
+    """Write `qid Q0 docid rank score tag` lines, ranks from 1, in each list's own order."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for query_id, ranking in run.items():
+            for rank, (doc_id, score) in enumerate(ranking, start=1):
+                handle.write(f"{query_id} Q0 {doc_id} {rank} {score:.6f} {tag}\n")
+
+
+def read_trec_run(path: str | Path) -> Run:
+    """Read a TREC run; each query's list comes back sorted by its rank column."""
+    path = Path(path)
+    ranked: dict[str, list[tuple[int, str, float]]] = {}
+    seen: set[tuple[str, str]] = set()
+    with path.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 6:
+                raise DataError(path, number, f"expected 'qid Q0 docid rank score tag', got {len(fields)} fields")
+            query_id, _, doc_id, rank, score, _ = fields
+            if (query_id, doc_id) in seen:
+                raise DataError(path, number, f"doc {doc_id!r} listed twice for query {query_id!r}")
+            seen.add((query_id, doc_id))
+            try:
+                ranked.setdefault(query_id, []).append((int(rank), doc_id, float(score)))
+            except ValueError:
+                raise DataError(path, number, "rank must be an integer and score a number") from None
+    return {qid: [(doc, score) for _, doc, score in sorted(rows)] for qid, rows in ranked.items()}
+
+
+def drop_self_hits(run: Mapping[str, Ranking]) -> Run:
+    """Remove a hit whose doc id equals its query id (BEIR convention for corpora that contain the queries)."""
+    return {qid: [(doc, score) for doc, score in ranking if doc != qid] for qid, ranking in run.items()}
+
+
+def top_k(run: Mapping[str, Ranking], k: int) -> Run:
+    return {qid: list(ranking[:k]) for qid, ranking in run.items()}
+

@@ -1,0 +1,133 @@
+"""Stream documents and queries out of BEIR, MS MARCO and plain JSONL files.
+
+Readers yield one record at a time so that indexing never holds a corpus in memory, and every
+error names the file and line, because corpora are large and users need to find the bad row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from braid.engine.errors import DataError
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    doc_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    query_id: str
+    text: str
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, decoded line) for non-blank lines, failing on the first non-UTF-8 line."""
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise DataError(path, None, f"cannot read: {error.strerror or error}") from error
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(path, number, f"not UTF-8 (byte {error.start}: {raw[error.start:error.start + 1]!r})") from None
+            if line.strip():
+                yield number, line.rstrip("\r\n")
+
+
+def _json_object(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DataError(path, number, f"malformed JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise DataError(path, number, f"expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def _string_field(record: dict, names: tuple[str, ...], path: Path, number: int, required: bool) -> str:
+    for name in names:
+        if name in record and record[name] is not None:
+            value = record[name]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+            if not isinstance(value, str):
+                raise DataError(path, number, f"field {name!r} must be a string, got {type(value).__name__}")
+            return value
+    if required:
+        raise DataError(path, number, f"missing field {' or '.join(repr(n) for n in names)}")
+    return ""
+
+
+def _checked_id(value: str, path: Path, number: int, what: str) -> str:
+    if not value.strip():
+        raise DataError(path, number, f"empty {what}")
+    return value
+
+
+def _jsonl_documents(path: Path) -> Iterator[tuple[int, Document]]:
+    for number, line in _numbered_lines(path):
+        record = _json_object(path, number, line)
+        doc_id = _checked_id(_string_field(record, ("_id", "id", "docid"), path, number, True), path, number, "document id")
+        title = _string_field(record, ("title",), path, number, False)
+        text = _string_field(record, ("text", "contents", "body"), path, number, False)
+        yield number, Document(doc_id, title, text)
+
+
+def _tsv_documents(path: Path) -> Iterator[tuple[int, Document]]:
+    for number, line in _numbered_lines(path):
+        doc_id, tab, text = line.partition("\t")
+        if not tab:
+            raise DataError(path, number, "expected 'id<TAB>text'")
+        yield number, Document(_checked_id(doc_id, path, number, "document id"), "", text)
+
+
+def _jsonl_queries(path: Path) -> Iterator[tuple[int, Query]]:
+    for number, line in _numbered_lines(path):
+        record = _json_object(path, number, line)
+        query_id = _checked_id(_string_field(record, ("_id", "id", "qid"), path, number, True), path, number, "query id")
+        yield number, Query(query_id, _string_field(record, ("text", "query", "contents"), path, number, True))
+
+
+def _tsv_queries(path: Path) -> Iterator[tuple[int, Query]]:
+    for number, line in _numbered_lines(path):
+        query_id, tab, text = line.partition("\t")
+        if not tab:
+            raise DataError(path, number, "expected 'id<TAB>query text'")
+        yield number, Query(_checked_id(query_id, path, number, "query id"), text)
+
+
+def read_corpus(path: str | Path) -> Iterator[Document]:
+    """Stream a corpus: BEIR `corpus.jsonl` ({"_id", "title", "text"}), plain JSONL ({"id", "contents"}),
+    or MS MARCO `collection.tsv` (`id<TAB>text`, chosen by the `.tsv` suffix).
+
+    A repeated document id is an error: it would silently shadow a document in every index.
+    """
+    path = Path(path)
+    rows = _tsv_documents(path) if path.suffix == ".tsv" else _jsonl_documents(path)
+    seen: set[str] = set()
+    for number, document in rows:
+        if document.doc_id in seen:
+            raise DataError(path, number, f"document id {document.doc_id!r} appears twice")
+        seen.add(document.doc_id)
+        yield document
+
+
+def read_queries(path: str | Path) -> dict[str, Query]:
+    """All queries of a BEIR `queries.jsonl` or MS MARCO `queries.*.tsv`, by id, in file order."""
+    path = Path(path)
+    rows = _tsv_queries(path) if path.suffix == ".tsv" else _jsonl_queries(path)
+    queries: dict[str, Query] = {}
+    for number, query in rows:
+        if query.query_id in queries:
+            raise DataError(path, number, f"query id {query.query_id!r} appears twice")
+        queries[query.query_id] = query
+    return queries
