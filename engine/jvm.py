@@ -21,6 +21,7 @@ _MISSING_MODULE_OPTION = "--add-modules=jdk.incubator.vector"
 _lock = threading.Lock()
 _configured_heap: str | None = None
 _configured = False
+_logging_quieted = False
 
 
 def configure_jvm(heap: str | None = None) -> None:
@@ -84,4 +85,16 @@ def java_class(name: str) -> Any:
     configure_jvm()
     from pyserini.pyclass import autoclass
 
+    global _logging_quieted
+    if not _logging_quieted:
+        _logging_quieted = True
+        _quiet_java_logging(autoclass)
     return autoclass(name)
+
+
+def _quiet_java_logging(autoclass: Any) -> None:
+    """Anserini logs every step at INFO to stdout, which would corrupt `--json` output; keep warnings."""
+    level = autoclass("org.apache.logging.log4j.Level")
+    autoclass("org.apache.logging.log4j.core.config.Configurator").setRootLevel(level.WARN)
+    jul_level = autoclass("java.util.logging.Level")
+    autoclass("java.util.logging.Logger").getLogger("").setLevel(jul_level.SEVERE)

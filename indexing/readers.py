@@ -70,6 +70,8 @@ def _string_field(record: dict, names: tuple[str, ...], path: Path, number: int,
 def _checked_id(value: str, path: Path, number: int, what: str) -> str:
     if not value.strip():
         raise DataError(path, number, f"empty {what}")
+    if any(character.isspace() for character in value):
+        raise DataError(path, number, f"{what} {value!r} contains white space, which TREC run files cannot hold")
     return value
 
 

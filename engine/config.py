@@ -1,0 +1,36 @@
+"""Typed parameters, one home each, shared by the CLI, the Python API and the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from braid.engine.errors import BraidError
+
+
+@dataclass(frozen=True)
+class BM25Config:
+    """Anserini's BEIR "flat" setting: contents = title + " " + text, k1=0.9, b=0.4."""
+
+    k1: float = 0.9
+    b: float = 0.4
+
+    def __post_init__(self) -> None:
+        if not self.k1 >= 0:
+            raise BraidError(f"bm25 k1 must be >= 0, got {self.k1}")
+        if not 0 <= self.b <= 1:
+            raise BraidError(f"bm25 b must be between 0 and 1, got {self.b}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> BM25Config:
+        known = {field.name for field in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise BraidError(f"unknown bm25 parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, k1: float | None = None, b: float | None = None) -> BM25Config:
+        return BM25Config(self.k1 if k1 is None else k1, self.b if b is None else b)

@@ -1,0 +1,92 @@
+"""Open an index directory and answer queries: the engine owns the retrievers and their threads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from braid.engine.bm25 import BM25Retriever
+from braid.engine.config import BM25Config
+from braid.engine.errors import BraidError
+from braid.engine.hits import Hit
+from braid.engine.retriever import Ranking, Retriever
+from braid.indexing.docstore import DOCSTORE_NAME, DocStore
+from braid.indexing.manifest import Manifest, RetrieverEntry
+
+# Candidate depth per retriever: evaluation needs deep lists, interactive search does not.
+EVAL_DEPTH = 1000
+
+
+class Engine:
+    """A searchable index. Opening reads only the manifest; Java starts at the first query."""
+
+    def __init__(self, path: Path, manifest: Manifest, retrievers: dict[str, Retriever], docstore: DocStore) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.retrievers = retrievers
+        self.docstore = docstore
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        retrievers: Sequence[str] | None = None,
+        bm25: BM25Config | None = None,
+    ) -> Engine:
+        """Open the index at `path`, using `retrievers` (default: all it has).
+
+        `bm25` overrides the k1/b the index was built with, for this engine only.
+        """
+        path = Path(path)
+        manifest = Manifest.read(path)
+        available = list(manifest.retrievers)
+        chosen = list(retrievers) if retrievers else available
+        for name in chosen:
+            if name not in manifest.retrievers:
+                raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
+        opened: dict[str, Retriever] = {}
+        for name in chosen:
+            opened[name] = _open_retriever(path, manifest.retrievers[name], bm25)
+        if len(opened) > 1:
+            raise BraidError("searching several retrievers at once needs fusion, which this version does not have yet; pick one with --retrievers")
+        return cls(path, manifest, opened, DocStore(path / DOCSTORE_NAME))
+
+    def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
+        """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
+        query_ids = list(queries)
+        (retriever,) = self.retrievers.values()
+        rankings = retriever.search([queries[query_id] for query_id in query_ids], depth)
+        return dict(zip(query_ids, rankings))
+
+    def batch_search(self, queries: Mapping[str, str] | Sequence[str], k: int = 10) -> dict[str, list[Hit]]:
+        """Hits with titles for many queries; a plain list of texts gets ids "0", "1", ..."""
+        if k <= 0:
+            raise BraidError(f"k must be a positive number of hits, got {k}")
+        named = dict(queries) if isinstance(queries, Mapping) else {str(i): text for i, text in enumerate(queries)}
+        rankings = self.run(named, depth=k)
+        titles = self.docstore.titles(doc for ranking in rankings.values() for doc, _ in ranking)
+        return {
+            query_id: [Hit(doc, score, rank, titles.get(doc, "")) for rank, (doc, score) in enumerate(ranking, start=1)]
+            for query_id, ranking in rankings.items()
+        }
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        return self.batch_search({"q": query}, k)["q"]
+
+    def close(self) -> None:
+        for retriever in self.retrievers.values():
+            retriever.close()
+        self.docstore.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open_retriever(path: Path, entry: RetrieverEntry, bm25: BM25Config | None) -> Retriever:
+    if entry.kind == "bm25":
+        config = bm25 if bm25 is not None else BM25Config.from_dict(entry.params)
+        return BM25Retriever(path / entry.path, config)
+    raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r}; upgrade braid")

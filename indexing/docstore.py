@@ -1,0 +1,86 @@
+"""The index's own copy of every document (id, title, text), by id and by build order.
+
+Kept apart from Lucene so that any retriever (dense, HTTP /doc) can show titles and text, and so
+that encoders can re-read the corpus in length order without holding it in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from braid.indexing.readers import Document
+
+DOCSTORE_NAME = "docs.sqlite"
+_BATCH = 2000
+
+
+class DocStoreWriter:
+    def __init__(self, path: str | Path) -> None:
+        self._connection = sqlite3.connect(str(path))
+        self._connection.execute("PRAGMA journal_mode=OFF")
+        self._connection.execute("PRAGMA synchronous=OFF")
+        self._connection.execute(
+            "CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL)"
+        )
+        self._pending: list[tuple[int, str, str, str]] = []
+        self.count = 0
+
+    def add(self, document: Document) -> None:
+        self._pending.append((self.count, document.doc_id, document.title, document.text))
+        self.count += 1
+        if len(self._pending) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", self._pending)
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._connection.commit()
+        self._connection.close()
+
+
+class DocStore:
+    """Read-only, safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._connection = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._connection.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+
+    def get(self, doc_id: str) -> Document | None:
+        with self._lock:
+            row = self._connection.execute("SELECT id, title, text FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return Document(*row) if row else None
+
+    def titles(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(doc_ids))
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._connection.execute(f"SELECT id, title FROM docs WHERE id IN ({marks})", chunk).fetchall())
+        return found
+
+    def __iter__(self) -> Iterator[Document]:
+        """All documents in build order (a separate cursor; does not hold the corpus in memory)."""
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.execute("SELECT id, title, text FROM docs ORDER BY ordinal")
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(_BATCH)
+            if not rows:
+                return
+            yield from (Document(*row) for row in rows)
+
+    def close(self) -> None:
+        self._connection.close()
