@@ -1,1 +1,1 @@
-"""x"""
+"""The `braid` command line: thin click commands over the Python API."""

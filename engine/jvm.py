@@ -56,6 +56,8 @@ def configure_jvm(heap: str | None = None) -> None:
 
         if not jnius_config.vm_running:
             _drop_option_when_added(jnius_config, _MISSING_MODULE_OPTION)
+            # Lucene's mmap uses sun.misc.Unsafe; JDK 24+ warns about it on every start.
+            jnius_config.add_options("--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED")
             if heap is not None:
                 jnius_config.add_options(f"-Xmx{heap}")
         _configured, _configured_heap = True, heap

@@ -58,7 +58,7 @@ def build_index(
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
         fingerprint = CorpusFingerprint()
         try:
-            for document in tqdm(read_corpus(corpus_path), desc="reading corpus", unit=" docs", disable=not progress):
+            for document in tqdm(read_corpus(corpus_path), desc="reading corpus", unit=" docs", disable=None if progress else True):
                 fingerprint.update(document)
                 docstore.add(document)
                 for builder in builders:
@@ -68,7 +68,7 @@ def build_index(
         if fingerprint.doc_count == 0:
             raise DataError(corpus_path, None, "the corpus holds no documents")
         entries: dict[str, RetrieverEntry] = {}
-        for builder in tqdm(builders, desc="building sub-indexes", unit=" index", disable=not progress):
+        for builder in tqdm(builders, desc="building sub-indexes", unit=" index", disable=None if progress else True):
             entries[builder.name] = builder.finish()
         manifest = Manifest(
             corpus_source=str(corpus_path.absolute()),

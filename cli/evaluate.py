@@ -1,0 +1,73 @@
+"""`braid eval`: score an index on a dataset split with BEIR/trec_eval conventions."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from braid.cli.options import bm25_options, data_dir_option, open_engine, retrievers_option
+
+
+@click.command("eval")
+@click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("data")
+@click.option("--split", default="test", show_default=True, help="Qrels split to evaluate.")
+@click.option("--depth", type=click.IntRange(min=1), default=1000, show_default=True, help="Hits retrieved per query.")
+@click.option("--run", "run_path", type=click.Path(dir_okay=False), default=None, help="Also write a TREC run file.")
+@click.option("--keep-self-hits", is_flag=True, help="Keep hits whose doc id equals the query id (BEIR drops them).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@retrievers_option
+@bm25_options
+@data_dir_option
+def eval_command(
+    index_dir: str,
+    data: str,
+    split: str,
+    depth: int,
+    run_path: str | None,
+    keep_self_hits: bool,
+    as_json: bool,
+    retrievers: str | None,
+    bm25_k1: float | None,
+    bm25_b: float | None,
+    data_dir: str | None,
+) -> None:
+    """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
+    from braid.eval.metrics import DEFAULT_METRICS, evaluate
+    from braid.eval.runs import write_trec_run
+    from braid.indexing.datasets import resolve_dataset
+
+    dataset = resolve_dataset(data, data_dir)
+    split_data = dataset.load_split(split)
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b) as engine:
+        started = time.perf_counter()
+        run = engine.run(split_data.queries, depth=depth)
+        seconds = time.perf_counter() - started
+        settings = {name: _settings(retriever) for name, retriever in engine.retrievers.items()}
+    if run_path:
+        write_trec_run(run, run_path, tag="braid-" + "+".join(settings))
+    result = evaluate(run, split_data.qrels, DEFAULT_METRICS, drop_self_hits=not keep_self_hits)
+    report = {
+        "dataset": dataset.name,
+        "split": split,
+        "queries": result.num_queries,
+        "depth": depth,
+        "retrievers": settings,
+        "metrics": result.means,
+        "search_seconds": round(seconds, 3),
+        "queries_per_second": round(len(split_data.queries) / seconds, 1) if seconds > 0 else None,
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"{dataset.name} / {split}: {result.num_queries} queries, depth {depth}, retrievers {json.dumps(settings)}")
+    for name, value in result.means.items():
+        click.echo(f"  {name:<12} {value:.4f}")
+    click.echo(f"  searched in {seconds:.2f} s ({report['queries_per_second']} q/s)")
+
+
+def _settings(retriever: object) -> dict:
+    config = getattr(retriever, "config", None)
+    return config.to_dict() if config is not None else {}

@@ -1,0 +1,65 @@
+"""The `braid` command. Heavy modules (torch, pyserini, the JVM) load inside commands, never here,
+so `braid --help` stays instant."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from braid.cli.evaluate import eval_command
+from braid.cli.index import index_command
+from braid.cli.search import search_command
+from braid.engine.errors import BraidError
+
+DEBUG_ENV = "BRAID_DEBUG"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--java-heap",
+    envvar="BRAID_JAVA_HEAP",
+    metavar="SIZE",
+    help="Maximum Java heap for Lucene, e.g. 4g (env BRAID_JAVA_HEAP; default: the JVM's own).",
+)
+@click.version_option(package_name="braid", prog_name="braid")
+def cli(java_heap: str | None) -> None:
+    """braid: hybrid search over BM25, learned-sparse and dense indexes, with BEIR-style evaluation."""
+    from braid.engine.jvm import configure_jvm
+
+    configure_jvm(java_heap)
+
+
+cli.add_command(index_command)
+cli.add_command(search_command)
+cli.add_command(eval_command)
+
+
+def main() -> None:
+    """Entry point: every failure becomes one line on stderr and a non-zero exit code."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("braid: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except BraidError as error:
+        click.echo(f"braid: error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("braid: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # a bug or a Java failure: still one line, traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        click.echo(f"braid: internal error: {type(error).__name__}: {message} (set {DEBUG_ENV}=1 for the traceback)", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

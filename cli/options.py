@@ -1,0 +1,58 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from braid.engine.errors import BraidError
+
+F = Callable[..., Any]
+
+
+def data_dir_option(function: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Where named datasets live (env BRAID_DATA; default ~/.cache/braid/datasets).",
+    )(function)
+
+
+def retrievers_option(function: F) -> F:
+    return click.option(
+        "--retrievers",
+        default=None,
+        metavar="NAMES",
+        help="Comma-separated retrievers to use (default: all the index has).",
+    )(function)
+
+
+def bm25_options(function: F) -> F:
+    function = click.option("--bm25-b", type=float, default=None, help="BM25 b (default: as built, 0.4).")(function)
+    return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
+
+
+def split_names(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise BraidError("--retrievers needs at least one name")
+    return names
+
+
+def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None) -> Any:
+    """Open an engine, applying BM25 overrides on top of what the index was built with."""
+    from braid.engine.config import BM25Config
+    from braid.engine.engine import Engine
+    from braid.indexing.manifest import Manifest
+
+    bm25 = None
+    if bm25_k1 is not None or bm25_b is not None:
+        entry = Manifest.read(index_dir).retrievers.get("bm25")
+        built = BM25Config.from_dict(entry.params) if entry else BM25Config()
+        bm25 = built.replace(k1=bm25_k1, b=bm25_b)
+    return Engine.open(index_dir, retrievers=split_names(retrievers), bm25=bm25)

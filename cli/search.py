@@ -1,0 +1,48 @@
+"""`braid search`: one query, a readable table or JSON."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from braid.cli.options import bm25_options, open_engine, retrievers_option
+
+_TITLE_WIDTH = 70
+
+
+@click.command("search")
+@click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("query")
+@click.option("-k", "k", type=click.IntRange(min=1, max=10_000), default=10, show_default=True, help="Hits to return.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@retrievers_option
+@bm25_options
+def search_command(
+    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None
+) -> None:
+    """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b) as engine:
+        hits = engine.search(query, k=k)
+        if as_json:
+            payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "hits": [hit.to_dict() for hit in hits]}
+            click.echo(json.dumps(payload, ensure_ascii=False))
+            return
+        if not hits:
+            click.echo("no hits")
+            return
+        width = max(len(hit.doc_id) for hit in hits)
+        click.echo(f"{'rank':>4}  {'doc id':<{width}}  {'score':>9}  title")
+        for hit in hits:
+            label = hit.title or _text_start(engine, hit.doc_id)
+            click.echo(f"{hit.rank:>4}  {hit.doc_id:<{width}}  {hit.score:>9.4f}  {_shorten(label)}")
+
+
+def _text_start(engine: object, doc_id: str) -> str:
+    document = engine.docstore.get(doc_id)  # type: ignore[attr-defined]
+    return document.text if document else ""
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _TITLE_WIDTH else text[: _TITLE_WIDTH - 1] + "…"
