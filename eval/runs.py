@@ -44,12 +44,3 @@ def read_trec_run(path: str | Path) -> Run:
                 raise DataError(path, number, "rank must be an integer and score a number") from None
     return {qid: [(doc, score) for _, doc, score in sorted(rows)] for qid, rows in ranked.items()}
 
-
-def drop_self_hits(run: Mapping[str, Ranking]) -> Run:
-    """Remove a hit whose doc id equals its query id (BEIR convention for corpora that contain the queries)."""
-    return {qid: [(doc, score) for doc, score in ranking if doc != qid] for qid, ranking in run.items()}
-
-
-def top_k(run: Mapping[str, Ranking], k: int) -> Run:
-    return {qid: list(ranking[:k]) for qid, ranking in run.items()}
-

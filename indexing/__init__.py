@@ -1,1 +1,1 @@
-"""x"""
+"""Building index directories: dataset readers, the docstore, the manifest and one builder per retriever."""

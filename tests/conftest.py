@@ -44,3 +44,44 @@ def scifact_dir(data_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def nfcorpus_dir(data_root: Path) -> Path:
     return data_root / "nfcorpus"
+
+
+def write_beir_slice(source: Path, target: Path, num_docs: int) -> Path:
+    """A small BEIR folder: the first `num_docs` documents and the test queries judged only on them."""
+    import json
+
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "qrels").mkdir(exist_ok=True)
+    kept: set[str] = set()
+    with (source / "corpus.jsonl").open(encoding="utf-8") as corpus, (target / "corpus.jsonl").open("w", encoding="utf-8") as out:
+        for line in corpus:
+            if len(kept) == num_docs:
+                break
+            kept.add(json.loads(line)["_id"])
+            out.write(line)
+    rows = (source / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
+    judged: dict[str, list[str]] = {}
+    for row in rows[1:]:
+        query_id, doc_id, _ = row.split("\t")
+        judged.setdefault(query_id, []).append(doc_id)
+    usable = {query_id for query_id, docs in judged.items() if all(doc in kept for doc in docs)}
+    (target / "qrels" / "test.tsv").write_text(
+        "\n".join([rows[0]] + [row for row in rows[1:] if row.split("\t")[0] in usable]) + "\n", encoding="utf-8"
+    )
+    (target / "queries.jsonl").write_bytes((source / "queries.jsonl").read_bytes())
+    return target
+
+
+@pytest.fixture(scope="session")
+def scifact_slice(scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 400 SciFact documents with the test queries whose relevant docs are among them."""
+    return write_beir_slice(scifact_dir, tmp_path_factory.mktemp("data") / "scifact-slice", 400)
+
+
+@pytest.fixture(scope="session")
+def scifact_slice_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from braid.indexing.build import build_index
+
+    out = tmp_path_factory.mktemp("indexes") / "scifact-slice"
+    build_index(scifact_slice / "corpus.jsonl", out, progress=False)
+    return out

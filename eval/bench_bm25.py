@@ -1,0 +1,152 @@
+"""Benchmark: BM25 batch throughput of braid (Lucene via Anserini) beside bm25s, in one process,
+on the same queries, with nDCG@10 alongside so speed is never bought with quality.
+
+    python -m braid.eval.bench_bm25 --dataset scifact --out results/bm25_speed.json
+
+Needs the `bench` extra (bm25s, PyStemmer, numba).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from braid.engine.bm25 import BM25Retriever
+from braid.engine.config import BM25Config
+from braid.eval.metrics import evaluate
+from braid.indexing.build import build_index
+from braid.indexing.datasets import Dataset, resolve_dataset
+from braid.indexing.readers import read_corpus, read_queries
+
+
+def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    function()  # warm-up: JIT, caches, numba compilation
+    seconds, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = function()
+        seconds.append(time.perf_counter() - started)
+    return seconds, result
+
+
+def _row(system: str, k: int, threads: int, seconds: list[float], num_queries: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "system": system,
+        "k": k,
+        "threads": threads,
+        "queries": num_queries,
+        "qps_best": round(num_queries / min(seconds), 1),
+        "qps_median": round(num_queries / statistics.median(seconds), 1),
+        "seconds": [round(s, 4) for s in seconds],
+        **extra,
+    }
+
+
+def bench_braid(index: Path, texts: list[str], ks: Sequence[int], repeats: int, config: BM25Config) -> tuple[list[dict], list]:
+    rows, runs = [], []
+    for threads in (1, 2):
+        retriever = BM25Retriever(index / "bm25", config, threads=threads)
+        for k in ks:
+            seconds, rankings = _timed(lambda: retriever.search(texts, k), repeats)
+            rows.append(_row("braid (lucene, batch)", k, threads, seconds, len(texts)))
+            if threads == 2 and k == max(ks):
+                runs.append(("braid (lucene)", rankings))
+        retriever.close()
+    single = BM25Retriever(index / "bm25", config)
+    latencies = []
+    single.search([texts[0]], 10)
+    for text in texts[:300]:
+        started = time.perf_counter()
+        single.search([text], 10)
+        latencies.append(time.perf_counter() - started)
+    single.close()
+    latencies.sort()
+    rows.append({
+        "system": "braid (lucene, one query at a time)", "k": 10, "threads": 1, "queries": len(latencies),
+        "latency_ms_p50": round(1000 * latencies[len(latencies) // 2], 3),
+        "latency_ms_p99": round(1000 * latencies[int(len(latencies) * 0.99) - 1], 3),
+    })  # fmt: skip
+    return rows, runs
+
+
+def bench_bm25s(dataset: Dataset, texts: list[str], ks: Sequence[int], repeats: int, config: BM25Config) -> tuple[list[dict], list]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    documents = list(read_corpus(dataset.require_corpus()))
+    doc_ids = [document.doc_id for document in documents]
+    corpus_tokens = bm25s.tokenize([f"{d.title} {d.text}" for d in documents], stopwords="en", stemmer=stemmer, show_progress=False)
+    rows, runs = [], []
+    for backend in ("numpy", "numba"):
+        model = bm25s.BM25(k1=config.k1, b=config.b, method="lucene", backend=backend)
+        model.index(corpus_tokens, show_progress=False)
+        for k in ks:
+
+            def search(k: int = k) -> Any:
+                tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+                return model.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+
+            seconds, (ids, scores) = _timed(search, repeats)
+            rows.append(_row(f"bm25s ({backend})", k, 1, seconds, len(texts), note="timing includes query tokenization"))
+            if k == max(ks) and backend == "numpy":
+                rankings = [[(doc_ids[i], float(s)) for i, s in zip(row_ids, row_scores)] for row_ids, row_scores in zip(ids, scores)]
+                runs.append(("bm25s", rankings))
+    return rows, runs
+
+
+@click.command()
+@click.option("--dataset", "dataset_name", default="scifact", show_default=True, help="Dataset path or name.")
+@click.option("--data-dir", default=None, help="Where named datasets live (env BRAID_DATA).")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None, help="Reuse this index (built if absent).")
+@click.option("--k", "ks", default="10,1000", show_default=True, help="Comma-separated result depths.")
+@click.option("--repeats", default=5, show_default=True, help="Timed runs per setting (after one warm-up).")
+@click.option("--out", type=click.Path(dir_okay=False), default="results/bm25_speed.json", show_default=True)
+def main(dataset_name: str, data_dir: str | None, index_dir: str | None, ks: str, repeats: int, out: str) -> None:
+    """Measure BM25 batch queries/s of braid and bm25s on every query of a dataset."""
+    dataset = resolve_dataset(dataset_name, data_dir)
+    depths = [int(k) for k in ks.split(",")]
+    queries = read_queries(dataset.root / "queries.jsonl" if dataset.layout == "beir" else dataset.root / "queries.tsv")
+    texts = [query.text for query in queries.values()]
+    query_ids = list(queries)
+    config = BM25Config()
+    with tempfile.TemporaryDirectory(prefix="braid-bench-") as scratch:
+        index = Path(index_dir) if index_dir else Path(scratch) / "index"
+        if not (index / "manifest.json").exists():
+            build_index(dataset.require_corpus(), index, progress=False)
+        braid_rows, braid_runs = bench_braid(index, texts, depths, repeats, config)
+    bm25s_rows, bm25s_runs = bench_bm25s(dataset, texts, depths, repeats, config)
+    split = dataset.load_split("test")
+    quality = {
+        name: round(evaluate(dict(zip(query_ids, rankings)), split.qrels, ["ndcg@10"]).means["ndcg@10"], 4)
+        for name, rankings in braid_runs + bm25s_runs
+    }
+    report = {
+        "benchmark": "bm25 batch throughput",
+        "dataset": dataset.name,
+        "queries": len(texts),
+        "bm25": config.to_dict(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "results": braid_rows + bm25s_rows,
+        "ndcg@10_test": quality,
+    }
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    for row in report["results"]:
+        speed = f"{row['qps_best']:>9.1f} q/s" if "qps_best" in row else f"p50 {row['latency_ms_p50']} ms"
+        click.echo(f"{row['system']:<38} k={row['k']:<5} threads={row['threads']}  {speed}")
+    click.echo(f"nDCG@10 (test): {quality}")
+    click.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

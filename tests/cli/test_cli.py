@@ -1,0 +1,111 @@
+"""The `braid` command as a user runs it: real processes, exit codes, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def braid(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "braid.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_loads_neither_java_nor_torch() -> None:
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from braid.cli.main import cli\n"
+        "result = CliRunner().invoke(cli, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "loaded = [m for m in ('torch', 'jnius', 'pyserini', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def cli_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "index"
+    result = braid("index", str(scifact_slice), "--out", str(out), "--retrievers", "bm25")
+    assert result.returncode == 0, result.stderr
+    assert "indexed 400 documents" in result.stdout
+    return out
+
+
+def test_index_search_and_eval_by_dataset_name(cli_index: Path, scifact_slice: Path, tmp_path: Path) -> None:
+    result = braid("search", str(cli_index), "vitamin D deficiency", "-k", "3")
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.strip().splitlines()
+    assert rows[0].split() == ["rank", "doc", "id", "score", "title"] and len(rows) == 4
+
+    run_file = tmp_path / "bm25.run"
+    result = braid(
+        "eval", str(cli_index), "scifact-slice", "--json", "--run", str(run_file),
+        env={"BRAID_DATA": str(scifact_slice.parent)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["metrics"]) == {"ndcg@10", "recall@100", "recall@1000", "map", "mrr@10", "p@10"}
+    assert all(isinstance(value, float) and 0 <= value <= 1 for value in report["metrics"].values())
+    assert report["metrics"]["ndcg@10"] > 0.5  # a 400-doc slice is easy; a broken pipeline scores near 0
+    assert report["dataset"] == "scifact-slice" and report["split"] == "test" and report["queries"] == 25
+    assert report["retrievers"] == {"bm25": {"k1": 0.9, "b": 0.4}}
+    assert len({line.split()[0] for line in run_file.read_text().splitlines()}) == 25
+
+
+def test_eval_with_overridden_bm25_parameters(cli_index: Path, scifact_slice: Path) -> None:
+    result = braid("eval", str(cli_index), str(scifact_slice), "--json", "--bm25-k1", "1.2", "--bm25-b", "0.75")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["retrievers"] == {"bm25": {"k1": 1.2, "b": 0.75}}
+
+
+def test_search_json_with_lucene_syntax(cli_index: Path) -> None:
+    result = braid("search", str(cli_index), 'AND (x* OR y:z)~2 \\ cancer', "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["k"] == 2 and len(payload["hits"]) == 2
+    assert set(payload["hits"][0]) == {"doc_id", "score", "rank", "title"}
+
+
+def test_refuses_to_overwrite_without_the_flag(cli_index: Path, scifact_slice: Path) -> None:
+    manifest_before = (cli_index / "manifest.json").read_text()
+    result = braid("index", str(scifact_slice), "--out", str(cli_index))
+    assert_one_line_error(result, "already exists", "--overwrite")
+    assert (cli_index / "manifest.json").read_text() == manifest_before
+
+
+def test_bad_corpus_line_fails_with_file_and_line_and_leaves_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"_id": "1", "text": "fine"}\n{"_id": "2", "text": "broken"\n')
+    result = braid("index", str(corpus), "--out", str(tmp_path / "index"))
+    assert_one_line_error(result, f"{corpus}:2:", "malformed JSON")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
+
+
+def test_unknown_things_get_one_line_errors(cli_index: Path, tmp_path: Path) -> None:
+    assert_one_line_error(braid("index", "no-such-set", "--out", str(tmp_path / "x"), "--data-dir", str(tmp_path)), "not found")
+    assert_one_line_error(braid("search", str(cli_index), "q", "--retrievers", "dense"), "'dense'", "it has: bm25")
+    assert_one_line_error(braid("search", str(tmp_path), "q"), "not a braid index")
+    assert_one_line_error(braid("--java-heap", "lots", "search", str(cli_index), "q"), "lots")
+    assert braid("search", str(cli_index), "q", "-k", "0").returncode == 2  # click's own usage error
