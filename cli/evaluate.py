@@ -32,6 +32,7 @@ def eval_command(
     retrievers: str | None,
     bm25_k1: float | None,
     bm25_b: float | None,
+    bm25_backend: str,
     data_dir: str | None,
 ) -> None:
     """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
@@ -41,7 +42,7 @@ def eval_command(
 
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b) as engine:
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend) as engine:
         started = time.perf_counter()
         run = engine.run(split_data.queries, depth=depth)
         seconds = time.perf_counter() - started

@@ -31,6 +31,13 @@ def retrievers_option(function: F) -> F:
 
 
 def bm25_options(function: F) -> F:
+    function = click.option(
+        "--bm25-backend",
+        type=click.Choice(["matrix", "lucene"]),
+        default="matrix",
+        show_default=True,
+        help="numpy scoring of Lucene's BM25 (fast) or Anserini's searchers (reference); same rankings.",
+    )(function)
     function = click.option("--bm25-b", type=float, default=None, help="BM25 b (default: as built, 0.4).")(function)
     return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
 
@@ -44,7 +51,7 @@ def split_names(value: str | None) -> list[str] | None:
     return names
 
 
-def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None) -> Any:
+def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str = "matrix") -> Any:
     """Open an engine, applying BM25 overrides on top of what the index was built with."""
     from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
@@ -55,4 +62,4 @@ def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, b
         entry = Manifest.read(index_dir).retrievers.get("bm25")
         built = BM25Config.from_dict(entry.params) if entry else BM25Config()
         bm25 = built.replace(k1=bm25_k1, b=bm25_b)
-    return Engine.open(index_dir, retrievers=split_names(retrievers), bm25=bm25)
+    return Engine.open(index_dir, retrievers=split_names(retrievers), bm25=bm25, bm25_backend=bm25_backend)

@@ -19,10 +19,10 @@ _TITLE_WIDTH = 70
 @retrievers_option
 @bm25_options
 def search_command(
-    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None
+    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str
 ) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b) as engine:
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend) as engine:
         hits = engine.search(query, k=k)
         if as_json:
             payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "hits": [hit.to_dict() for hit in hits]}

@@ -1,8 +1,10 @@
-"""BM25 over the Lucene sub-index, with two paths chosen by batch size.
+"""BM25 over the bm25/ sub-index, with two backends that return the same rankings.
 
-A few queries go through Anserini's searcher one by one (lowest latency). Larger batches go
-through Anserini's SearchCollection, which runs the whole batch on Java threads and writes a run
-file: moving hits across the Python/Java bridge costs ~35 µs each, reading them from a file ~1 µs.
+- `matrix` (default): queries are analyzed by Lucene's analyzer, then scored in bulk with numpy
+  against the stored term x document matrix using Lucene's own BM25 arithmetic. No hit crosses the
+  Python/Java bridge, which costs ~35 µs per hit and made depth-1000 searches slow.
+- `lucene`: Anserini's searchers, kept as the reference. A few queries go one by one through
+  SimpleSearcher; a larger batch goes through SearchCollection, which writes a run file.
 """
 
 from __future__ import annotations
@@ -10,15 +12,25 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from braid.engine.config import BM25Config
-from braid.engine.jvm import java_class
-from braid.engine.retriever import Ranking
+import numpy as np
+import scipy.sparse as sp
 
-# Below this many queries the per-query path is faster than starting a SearchCollection run.
+from braid.engine.analysis import LuceneAnalyzer
+from braid.engine.config import BM25Config
+from braid.engine.errors import BraidError
+from braid.engine.jvm import java_class
+from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
+from braid.engine.retriever import Ranking
+from braid.engine.sparse_topk import doc_id_order, search_matrix
+from braid.indexing.term_docs import TermDocs
+
+BACKENDS = ("matrix", "lucene")
+# Below this many queries the lucene backend searches one by one (faster than a SearchCollection run).
 BATCH_PATH_MIN_QUERIES = 32
 # Queries per SearchCollection call: bounds the Java heap a single call can fill.
 BATCH_CHUNK = 2000
@@ -29,39 +41,123 @@ _WHITESPACE = re.compile(r"\s+")
 class BM25Retriever:
     name = "bm25"
 
-    def __init__(self, index_path: str | Path, config: BM25Config = BM25Config(), threads: int = 2) -> None:
-        self.index_path = Path(index_path)
+    def __init__(
+        self,
+        folder: str | Path,
+        config: BM25Config = BM25Config(),
+        doc_ids: Callable[[], Sequence[str]] | None = None,
+        backend: str = "matrix",
+        threads: int = 2,
+    ) -> None:
+        """`folder` is the bm25/ sub-index; `doc_ids` lists doc ids by ordinal (the docstore's order)."""
+        if backend not in BACKENDS:
+            raise BraidError(f"unknown bm25 backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        self.folder = Path(folder)
         self.config = config
+        self.backend = backend
         self.threads = threads
-        self._searcher: Any = None
+        self._doc_ids_source = doc_ids
         self._lock = threading.Lock()
+        self._searcher: Any = None
+        self._term_docs: TermDocs | None = None
+        self._weights_by_boost: dict[float, sp.csr_matrix] = {}
+        self._stacked: dict[tuple[float, ...], sp.csr_matrix] = {}
+        self._doc_ids: Sequence[str] = ()
+        self._tie_rank = np.empty(0, dtype=np.int64)
+        if backend == "matrix":
+            if doc_ids is None:
+                raise BraidError("the bm25 matrix backend needs the index's doc ids (pass doc_ids=DocStore(...).ids)")
+            if not TermDocs.exists(self.folder):
+                raise BraidError(f"{self.folder} has no term matrix (built by an older braid?); use backend 'lucene' or rebuild")
 
-    def _simple_searcher(self) -> Any:
-        with self._lock:
-            if self._searcher is None:
-                searcher = java_class("io.anserini.search.SimpleSearcher")(str(self.index_path))
-                searcher.set_bm25(float(self.config.k1), float(self.config.b))
-                self._searcher = searcher
-            return self._searcher
+    @property
+    def lucene_path(self) -> Path:
+        return self.folder / "lucene"
 
     def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
         if depth <= 0 or not queries:
             return [[] for _ in queries]
+        if self.backend == "matrix":
+            return self._search_matrix(queries, depth)
         if len(queries) < BATCH_PATH_MIN_QUERIES:
             return [self._search_one(query, depth) for query in queries]
         results: list[Ranking] = []
         for start in range(0, len(queries), BATCH_CHUNK):
-            results.extend(self._search_batch(queries[start : start + BATCH_CHUNK], depth))
+            results.extend(self._search_collection(queries[start : start + BATCH_CHUNK], depth))
         return results
+
+    # -- matrix backend ------------------------------------------------------------------------
+
+    def _weights(self, boost: float) -> sp.csr_matrix:
+        """Term x doc BM25 scores for query terms of this boost (Lucene weights a repeated term as
+        boost * idf before the float32 arithmetic, so each boost needs its own matrix)."""
+        with self._lock:
+            if self._term_docs is None:
+                assert self._doc_ids_source is not None
+                self._term_docs = TermDocs.load(self.folder)
+                self._doc_ids = self._doc_ids_source()
+                self._tie_rank = doc_id_order(self._doc_ids)
+            if boost not in self._weights_by_boost:
+                docs = self._term_docs
+                self._weights_by_boost[boost] = term_weights(
+                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost
+                )
+            return self._weights_by_boost[boost]
+
+    def _stacked_weights(self, boosts: tuple[float, ...]) -> sp.csr_matrix:
+        """One matrix for several boosts: rows [i * terms, (i + 1) * terms) hold boost i, so a
+        query batch needs a single sparse product (summing separate products costs more)."""
+        if len(boosts) == 1:
+            return self._weights(boosts[0])
+        with self._lock:
+            stacked = self._stacked.get(boosts)
+        if stacked is None:
+            stacked = sp.vstack([self._weights(boost) for boost in boosts], format="csr")
+            with self._lock:
+                self._stacked[boosts] = stacked
+        return stacked
+
+    def _search_matrix(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+        num_terms = self._weights(1.0).shape[0]
+        assert self._term_docs is not None
+        vocabulary = self._term_docs.vocabulary
+        analyzer = LuceneAnalyzer.shared()
+        # Anserini's bag-of-words query: each distinct term once, boosted by its count in the query.
+        entries: list[tuple[int, int, float]] = []
+        for row, query in enumerate(queries):
+            for term, count in Counter(analyzer.tokens(query)).items():
+                column = vocabulary.get(term)
+                if column is not None:
+                    entries.append((row, column, float(count)))
+        boosts = tuple(sorted({boost for _, _, boost in entries})) or (1.0,)
+        slot = {boost: index for index, boost in enumerate(boosts)}
+        query_matrix = sp.csr_matrix(
+            (np.ones(len(entries)), ([row for row, _, _ in entries], [slot[boost] * num_terms + column for _, column, boost in entries])),
+            shape=(len(queries), num_terms * len(boosts)),
+        )
+        return search_matrix(
+            query_matrix, self._stacked_weights(boosts), depth, self._doc_ids, self._tie_rank,
+            to_scores=as_lucene_scores,
+            to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
+        )  # fmt: skip
+
+    # -- lucene backend ------------------------------------------------------------------------
+
+    def _simple_searcher(self) -> Any:
+        with self._lock:
+            if self._searcher is None:
+                searcher = java_class("io.anserini.search.SimpleSearcher")(str(self.lucene_path))
+                searcher.set_bm25(float(self.config.k1), float(self.config.b))
+                self._searcher = searcher
+            return self._searcher
 
     def _search_one(self, query: str, depth: int) -> Ranking:
         text = _WHITESPACE.sub(" ", query).strip()
         if not text:
             return []
-        # Rounded as SearchCollection prints them, so both paths return identical scores.
-        return [(hit.docid, round(float(hit.score), 6)) for hit in self._simple_searcher().search(text, depth)]
+        return [(hit.docid, reported_score(hit.score)) for hit in self._simple_searcher().search(text, depth)]
 
-    def _search_batch(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def _search_collection(self, queries: Sequence[str], depth: int) -> list[Ranking]:
         """Run Anserini's SearchCollection over a temporary topics file.
 
         Topics get synthetic ids 0..n-1 so that any query id or text survives the TSV round trip.
@@ -76,7 +172,7 @@ class BM25Retriever:
                         handle.write(f"{position}\t{text}\n")
             args = java_class("io.anserini.search.SearchCollection$Args")()
             java_class("org.kohsuke.args4j.CmdLineParser")(args).parseArgument(
-                "-index", str(self.index_path),
+                "-index", str(self.lucene_path),
                 "-topics", str(topics),
                 "-topicReader", "TsvString",
                 "-output", str(output),
@@ -102,3 +198,6 @@ class BM25Retriever:
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+            self._term_docs = None
+            self._weights_by_boost.clear()
+            self._stacked.clear()

@@ -32,10 +32,12 @@ class Engine:
         path: str | Path,
         retrievers: Sequence[str] | None = None,
         bm25: BM25Config | None = None,
+        bm25_backend: str = "matrix",
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
-        `bm25` overrides the k1/b the index was built with, for this engine only.
+        `bm25` overrides the k1/b the index was built with, for this engine only; `bm25_backend`
+        picks numpy scoring ("matrix") or Anserini's searchers ("lucene"): same rankings.
         """
         path = Path(path)
         manifest = Manifest.read(path)
@@ -44,12 +46,11 @@ class Engine:
         for name in chosen:
             if name not in manifest.retrievers:
                 raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
-        opened: dict[str, Retriever] = {}
-        for name in chosen:
-            opened[name] = _open_retriever(path, manifest.retrievers[name], bm25)
-        if len(opened) > 1:
+        if len(chosen) > 1:
             raise BraidError("searching several retrievers at once needs fusion, which this version does not have yet; pick one with --retrievers")
-        return cls(path, manifest, opened, DocStore(path / DOCSTORE_NAME))
+        docstore = DocStore(path / DOCSTORE_NAME)
+        opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, bm25, bm25_backend) for name in chosen}
+        return cls(path, manifest, opened, docstore)
 
     def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
         """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
@@ -85,8 +86,8 @@ class Engine:
         self.close()
 
 
-def _open_retriever(path: Path, entry: RetrieverEntry, bm25: BM25Config | None) -> Retriever:
+def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, bm25: BM25Config | None, bm25_backend: str) -> Retriever:
     if entry.kind == "bm25":
         config = bm25 if bm25 is not None else BM25Config.from_dict(entry.params)
-        return BM25Retriever(path / entry.path, config)
+        return BM25Retriever(path / entry.path, config, doc_ids=docstore.ids, backend=bm25_backend)
     raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r}; upgrade braid")

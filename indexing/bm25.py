@@ -1,4 +1,5 @@
-"""Build the BM25 sub-index with Anserini's own indexer, exactly as its BEIR "flat" runs do."""
+"""Build the BM25 sub-index: Anserini's own Lucene index, exactly as its BEIR "flat" runs do, plus a
+term x document matrix of the same analyzed tokens for fast bulk scoring (see engine/lucene_bm25.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import TextIO
 
 from braid.engine.config import BM25Config
 from braid.engine.errors import BraidError
+from braid.engine.analysis import LuceneAnalyzer
 from braid.engine.jvm import java_class
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.readers import Document
+from braid.indexing.term_docs import TermDocWriter
 
 _SHARD_SIZE = 100_000  # docs per staged file; Anserini indexes files in parallel
+LUCENE_FOLDER = "lucene"
 
 
 def bm25_contents(document: Document) -> str:
@@ -27,9 +31,13 @@ class BM25Builder:
     name = "bm25"
 
     def __init__(self, index_root: Path, config: BM25Config, threads: int = 2) -> None:
-        self._index_path = index_root / self.name
+        self._folder = index_root / self.name
+        self._folder.mkdir()
+        self._index_path = self._folder / LUCENE_FOLDER
         self._input = index_root / "_bm25_input"
         self._input.mkdir()
+        self._analyzer = LuceneAnalyzer.shared()
+        self._term_docs = TermDocWriter()
         self._config = config
         self._threads = threads
         self._handle: TextIO | None = None
@@ -40,7 +48,9 @@ class BM25Builder:
             self._close_shard()
             self._handle = (self._input / f"part-{self._count // _SHARD_SIZE:05d}.jsonl").open("w", encoding="utf-8")
         assert self._handle is not None
-        self._handle.write(json.dumps({"id": document.doc_id, "contents": bm25_contents(document)}) + "\n")
+        contents = bm25_contents(document)
+        self._handle.write(json.dumps({"id": document.doc_id, "contents": contents}) + "\n")
+        self._term_docs.add(self._analyzer.tokens(contents))
         self._count += 1
 
     def _close_shard(self) -> None:
@@ -61,7 +71,13 @@ class BM25Builder:
             "-quiet",
         ])  # fmt: skip
         shutil.rmtree(self._input)
-        indexed = self._indexed_count()
+        lucene = self._lucene_stats()
+        matrix_stats = self._term_docs.save(self._folder)
+        expected = {"doc_count": lucene["non_empty_documents"], "total_terms": lucene["total_terms"], "vocabulary": lucene["unique_terms"]}
+        found = {name: matrix_stats[name] for name in expected}
+        if found != expected:
+            raise BraidError(f"braid's term matrix disagrees with Lucene's index statistics: {found} vs {expected}")
+        indexed = lucene["documents"]
         return RetrieverEntry(
             kind="bm25",
             path=self.name,
@@ -72,14 +88,18 @@ class BM25Builder:
                 "analyzer": "anserini default english (porter stemmer, stopwords)",
                 # Anserini skips documents whose contents are blank; they cannot match any query.
                 "indexed_docs": indexed,
+                "lucene_index": LUCENE_FOLDER,
+                "term_matrix": matrix_stats,
             },
         )
 
-    def _indexed_count(self) -> int:
+    def _lucene_stats(self) -> dict[str, int]:
         if not any(self._index_path.glob("segments_*")):
             raise BraidError(f"Lucene produced no index at {self._index_path}; see the Java log above")
-        reader = java_class("io.anserini.index.IndexReaderUtils").getReader(str(self._index_path))
+        utils = java_class("io.anserini.index.IndexReaderUtils")
+        reader = utils.getReader(str(self._index_path))
         try:
-            return int(reader.numDocs())
+            stats = utils.getIndexStats(reader)
+            return {str(key): int(stats.get(key)) for key in stats.keySet().toArray()}
         finally:
             reader.close()

@@ -55,6 +55,11 @@ class DocStore:
         with self._lock:
             return self._connection.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
+    def ids(self) -> list[str]:
+        """Every doc id, by ordinal (the column order of braid's matrices)."""
+        with self._lock:
+            return [row[0] for row in self._connection.execute("SELECT id FROM docs ORDER BY ordinal")]
+
     def get(self, doc_id: str) -> Document | None:
         with self._lock:
             row = self._connection.execute("SELECT id, title, text FROM docs WHERE id = ?", (doc_id,)).fetchone()

@@ -1,0 +1,79 @@
+"""Score a batch of sparse queries against a sparse term x doc weight matrix; keep each query's top k."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from braid.engine.retriever import Ranking
+
+# Queries per sparse product: bounds the (queries x docs) candidate matrix held at once.
+_ROWS_PER_CHUNK = 1024
+
+
+def top_k(columns: np.ndarray, scores: np.ndarray, k: int, tie_rank: np.ndarray) -> np.ndarray:
+    """Positions of the best k entries: score descending, then ascending `tie_rank` (doc id order)."""
+    if scores.dtype == np.float32 and len(scores) and scores.min() >= 0:
+        # Non-negative float32 bit patterns sort like the floats: one unique int64 key per entry
+        # (score bits high, reversed doc-id rank low) orders by score, then doc id, in one sort.
+        keys = (scores.view(np.uint32).astype(np.int64) << 32) | (0xFFFFFFFF - tie_rank[columns])
+        if len(keys) > k:
+            best = np.argpartition(-keys, k - 1)[:k]
+            return best[np.argsort(-keys[best])]
+        return np.argsort(-keys)
+    if len(scores) > k:
+        kth_best = np.partition(scores, len(scores) - k)[len(scores) - k]
+        (candidates,) = np.nonzero(scores >= kth_best)  # every entry tied with the k-th stays in the race
+    else:
+        candidates = np.arange(len(scores))
+    order = np.lexsort((tie_rank[columns[candidates]], -scores[candidates]))
+    return candidates[order[:k]]
+
+
+def search_matrix(
+    query_weights: sp.csr_matrix,
+    term_doc_weights: sp.csr_matrix,
+    depth: int,
+    doc_ids: Sequence[str],
+    tie_rank: np.ndarray,
+    to_scores: Callable[[np.ndarray], np.ndarray],
+    to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> list[Ranking]:
+    """Rankings for each row of `query_weights @ term_doc_weights` (a query matches docs it scores).
+
+    `to_scores` turns raw double sums into the scores that rank (e.g. Lucene's float32).
+    `to_reported(scores, starts)` maps all queries' ranked scores at once, concatenated with each
+    query's first position flagged in `starts`, to the values returned.
+    """
+    columns_by_query: list[np.ndarray] = []
+    ranked_scores: list[np.ndarray] = []
+    for start in range(0, query_weights.shape[0], _ROWS_PER_CHUNK):
+        sums = (query_weights[start : start + _ROWS_PER_CHUNK] @ term_doc_weights).tocsr()
+        for row in range(sums.shape[0]):
+            begin, end = sums.indptr[row], sums.indptr[row + 1]
+            columns = sums.indices[begin:end]
+            scores = to_scores(sums.data[begin:end])
+            best = top_k(columns, scores, depth, tie_rank)
+            columns_by_query.append(columns[best])
+            ranked_scores.append(scores[best])
+    id_array = np.asarray(doc_ids, dtype=object)
+    lengths = np.array([len(columns) for columns in columns_by_query], dtype=np.int64)
+    starts = np.zeros(int(lengths.sum()), dtype=bool)
+    starts[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
+    reported = to_reported(np.concatenate(ranked_scores) if ranked_scores else np.empty(0), starts).tolist()
+    rankings: list[Ranking] = []
+    position = 0
+    for columns in columns_by_query:
+        count = len(columns)
+        rankings.append(list(zip(id_array[columns].tolist(), reported[position : position + count])))
+        position += count
+    return rankings
+
+
+def doc_id_order(doc_ids: Sequence[str]) -> np.ndarray:
+    """Rank of each doc id in ascending string order (Anserini's tie-break)."""
+    ranks = np.empty(len(doc_ids), dtype=np.int64)
+    ranks[np.array(sorted(range(len(doc_ids)), key=doc_ids.__getitem__), dtype=np.int64)] = np.arange(len(doc_ids))
+    return ranks

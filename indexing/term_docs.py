@@ -1,0 +1,72 @@
+"""A term x document frequency matrix, written beside the Lucene index from the same analyzed tokens.
+
+It lets BM25 be scored in bulk with numpy (no per-hit Python/Java bridge crossing) while the
+numbers stay Lucene's: same tokens, same field statistics, same formula (engine/lucene_bm25.py).
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+MATRIX_FILE = "term_docs.npz"
+VOCABULARY_FILE = "vocabulary.json"
+
+
+class TermDocWriter:
+    """Accumulates (term, doc, frequency) triples in compact arrays while the corpus streams past."""
+
+    def __init__(self) -> None:
+        self._vocabulary: dict[str, int] = {}
+        self._terms = array("i")
+        self._docs = array("i")
+        self._frequencies = array("i")
+        self._lengths = array("i")
+
+    def add(self, tokens: list[str]) -> None:
+        ordinal = len(self._lengths)
+        for term, frequency in Counter(tokens).items():
+            self._terms.append(self._vocabulary.setdefault(term, len(self._vocabulary)))
+            self._docs.append(ordinal)
+            self._frequencies.append(frequency)
+        self._lengths.append(len(tokens))
+
+    def save(self, folder: Path) -> dict[str, int]:
+        lengths = np.frombuffer(self._lengths, dtype=np.int32)
+        matrix = sp.csr_matrix(
+            (np.frombuffer(self._frequencies, dtype=np.int32), (np.frombuffer(self._terms, dtype=np.int32), np.frombuffer(self._docs, dtype=np.int32))),
+            shape=(len(self._vocabulary), len(lengths)),
+        )
+        matrix.sort_indices()
+        stats = {"doc_count": int(np.count_nonzero(lengths)), "total_terms": int(lengths.sum())}
+        np.savez(folder / MATRIX_FILE, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, doc_lengths=lengths, **{k: np.int64(v) for k, v in stats.items()})
+        (folder / VOCABULARY_FILE).write_text(json.dumps(list(self._vocabulary)), encoding="utf-8")
+        return {"vocabulary": len(self._vocabulary), "postings": int(matrix.nnz), **stats}
+
+
+@dataclass(frozen=True)
+class TermDocs:
+    frequencies: sp.csr_matrix  # terms x docs
+    doc_lengths: np.ndarray  # analyzed tokens per doc (Lucene's field length)
+    vocabulary: dict[str, int]
+    doc_count: int  # docs with at least one term (Lucene's docCount)
+    total_terms: int  # Lucene's sumTotalTermFreq
+
+    @classmethod
+    def load(cls, folder: Path) -> TermDocs:
+        with np.load(folder / MATRIX_FILE) as arrays:
+            lengths = arrays["doc_lengths"]
+            matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(arrays["indptr"]) - 1, len(lengths)))
+            doc_count, total_terms = int(arrays["doc_count"]), int(arrays["total_terms"])
+        terms = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        return cls(matrix, lengths, {term: index for index, term in enumerate(terms)}, doc_count, total_terms)
+
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / MATRIX_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()
