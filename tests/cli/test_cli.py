@@ -109,3 +109,25 @@ def test_unknown_things_get_one_line_errors(cli_index: Path, tmp_path: Path) -> 
     assert_one_line_error(braid("search", str(tmp_path), "q"), "not a braid index")
     assert_one_line_error(braid("--java-heap", "lots", "search", str(cli_index), "q"), "lots")
     assert braid("search", str(cli_index), "q", "-k", "0").returncode == 2  # click's own usage error
+
+
+def test_msmarco_format_end_to_end(scifact_slice: Path, tmp_path: Path) -> None:
+    """collection.tsv + queries.<split>.tsv + TREC qrels, written here from the SciFact slice."""
+    folder = tmp_path / "marco"
+    folder.mkdir()
+    documents = [json.loads(line) for line in (scifact_slice / "corpus.jsonl").read_text().splitlines()]
+    passage_id = {doc["_id"]: str(number) for number, doc in enumerate(documents)}
+    (folder / "collection.tsv").write_text("".join(f"{passage_id[d['_id']]}\t{d['title']} {d['text']}\n" for d in documents))
+    queries = {json.loads(line)["_id"]: json.loads(line)["text"] for line in (scifact_slice / "queries.jsonl").read_text().splitlines()}
+    judged = [row.split("\t") for row in (scifact_slice / "qrels" / "test.tsv").read_text().splitlines()[1:]]
+    (folder / "queries.dev.small.tsv").write_text("".join(f"{qid}\t{queries[qid]}\n" for qid in dict.fromkeys(q for q, _, _ in judged)))
+    (folder / "qrels.dev.small.tsv").write_text("".join(f"{qid} 0 {passage_id[doc]} {grade}\n" for qid, doc, grade in judged))
+
+    built = braid("index", str(folder), "--out", str(tmp_path / "index"))
+    assert built.returncode == 0, built.stderr
+    scored = braid("eval", str(tmp_path / "index"), str(folder), "--split", "dev.small", "--json")
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads(scored.stdout)
+    assert report["queries"] == 25 and report["split"] == "dev.small"
+    assert report["metrics"]["mrr@10"] > 0.5 and report["metrics"]["recall@1000"] > 0.9
+    assert braid("eval", str(tmp_path / "index"), str(folder), "--split", "train").returncode == 1
