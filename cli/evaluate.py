@@ -7,7 +7,7 @@ import time
 
 import click
 
-from braid.cli.options import bm25_options, data_dir_option, open_engine, retrievers_option
+from braid.cli.options import bm25_options, dense_options, data_dir_option, open_engine, retrievers_option
 
 
 @click.command("eval")
@@ -20,6 +20,7 @@ from braid.cli.options import bm25_options, data_dir_option, open_engine, retrie
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @retrievers_option
 @bm25_options
+@dense_options
 @data_dir_option
 def eval_command(
     index_dir: str,
@@ -33,6 +34,8 @@ def eval_command(
     bm25_k1: float | None,
     bm25_b: float | None,
     bm25_backend: str,
+    ef_search: int | None,
+    dense_exact: bool,
     data_dir: str | None,
 ) -> None:
     """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
@@ -42,7 +45,7 @@ def eval_command(
 
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend) as engine:
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend, ef_search, dense_exact) as engine:
         started = time.perf_counter()
         run = engine.run(split_data.queries, depth=depth)
         seconds = time.perf_counter() - started
@@ -70,5 +73,10 @@ def eval_command(
 
 
 def _settings(retriever: object) -> dict:
+    """The parameters a retriever ran with, so a reported score can be reproduced."""
     config = getattr(retriever, "config", None)
-    return config.to_dict() if config is not None else {}
+    settings = config.to_dict() if config is not None else {}
+    for option in ("backend", "exact"):
+        if hasattr(retriever, option):
+            settings[option] = getattr(retriever, option)
+    return settings

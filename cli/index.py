@@ -7,6 +7,7 @@ import time
 import click
 
 from braid.cli.options import data_dir_option
+from braid.engine.config import DEFAULT_DENSE_MODEL
 
 
 @click.command("index")
@@ -16,13 +17,36 @@ from braid.cli.options import data_dir_option
 @click.option("--overwrite", is_flag=True, help="Replace an existing index at --out.")
 @click.option("--bm25-k1", type=float, default=0.9, show_default=True, help="BM25 k1 stored as the index default.")
 @click.option("--bm25-b", type=float, default=0.4, show_default=True, help="BM25 b stored as the index default.")
+@click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")
+@click.option("--query-prefix", default="", help="Text put before every query (instruction models such as BGE).")
+@click.option("--doc-prefix", default="", help="Text put before every document.")
+@click.option("--dense-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text.")
+@click.option("--dense-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch.")
+@click.option("--hnsw-m", type=click.IntRange(min=2), default=16, show_default=True, help="HNSW links per node.")
+@click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW build breadth.")
+@click.option("--ef-search", type=click.IntRange(min=1), default=100, show_default=True, help="HNSW search breadth stored as default.")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
 @data_dir_option
 def index_command(
-    data: str, out: str, retrievers: str, overwrite: bool, bm25_k1: float, bm25_b: float, threads: int, data_dir: str | None
+    data: str,
+    out: str,
+    retrievers: str,
+    overwrite: bool,
+    bm25_k1: float,
+    bm25_b: float,
+    dense_model: str,
+    query_prefix: str,
+    doc_prefix: str,
+    dense_max_length: int,
+    dense_batch_size: int,
+    hnsw_m: int,
+    ef_construction: int,
+    ef_search: int,
+    threads: int,
+    data_dir: str | None,
 ) -> None:
     """Index the corpus of DATA (a path, or a dataset name under --data-dir) into --out."""
-    from braid.engine.config import BM25Config
+    from braid.engine.config import BM25Config, DenseConfig
     from braid.indexing.build import build_index
     from braid.indexing.datasets import resolve_dataset
 
@@ -33,6 +57,16 @@ def index_command(
         out,
         retrievers=retrievers.split(","),
         bm25=BM25Config(k1=bm25_k1, b=bm25_b),
+        dense=DenseConfig(
+            model=dense_model,
+            query_prefix=query_prefix,
+            doc_prefix=doc_prefix,
+            max_seq_length=dense_max_length,
+            batch_size=dense_batch_size,
+            hnsw_m=hnsw_m,
+            ef_construction=ef_construction,
+            ef_search=ef_search,
+        ),
         overwrite=overwrite,
         threads=threads,
     )

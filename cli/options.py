@@ -42,6 +42,11 @@ def bm25_options(function: F) -> F:
     return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
 
 
+def dense_options(function: F) -> F:
+    function = click.option("--dense-exact", is_flag=True, help="Score every dense vector instead of searching HNSW.")(function)
+    return click.option("--ef-search", type=click.IntRange(min=1), default=None, help="HNSW search breadth (default: as built).")(function)
+
+
 def split_names(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -51,8 +56,16 @@ def split_names(value: str | None) -> list[str] | None:
     return names
 
 
-def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str = "matrix") -> Any:
-    """Open an engine, applying BM25 overrides on top of what the index was built with."""
+def open_engine(
+    index_dir: str,
+    retrievers: str | None,
+    bm25_k1: float | None,
+    bm25_b: float | None,
+    bm25_backend: str = "matrix",
+    ef_search: int | None = None,
+    dense_exact: bool = False,
+) -> Any:
+    """Open an engine, applying search-time overrides on top of what the index was built with."""
     from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
     from braid.indexing.manifest import Manifest
@@ -62,4 +75,6 @@ def open_engine(index_dir: str, retrievers: str | None, bm25_k1: float | None, b
         entry = Manifest.read(index_dir).retrievers.get("bm25")
         built = BM25Config.from_dict(entry.params) if entry else BM25Config()
         bm25 = built.replace(k1=bm25_k1, b=bm25_b)
-    return Engine.open(index_dir, retrievers=split_names(retrievers), bm25=bm25, bm25_backend=bm25_backend)
+    return Engine.open(
+        index_dir, retrievers=split_names(retrievers), bm25=bm25, bm25_backend=bm25_backend, ef_search=ef_search, dense_exact=dense_exact
+    )

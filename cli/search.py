@@ -6,7 +6,7 @@ import json
 
 import click
 
-from braid.cli.options import bm25_options, open_engine, retrievers_option
+from braid.cli.options import bm25_options, dense_options, open_engine, retrievers_option
 
 _TITLE_WIDTH = 70
 
@@ -18,11 +18,12 @@ _TITLE_WIDTH = 70
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @retrievers_option
 @bm25_options
+@dense_options
 def search_command(
-    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str
+    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str, ef_search: int | None, dense_exact: bool
 ) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend) as engine:
+    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend, ef_search, dense_exact) as engine:
         hits = engine.search(query, k=k)
         if as_json:
             payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "hits": [hit.to_dict() for hit in hits]}

@@ -34,3 +34,45 @@ class BM25Config:
 
     def replace(self, k1: float | None = None, b: float | None = None) -> BM25Config:
         return BM25Config(self.k1 if k1 is None else k1, self.b if b is None else b)
+
+
+DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class DenseConfig:
+    """A sentence-transformers bi-encoder and the HNSW graph over its document vectors.
+
+    Prefixes serve instruction-tuned models (e.g. BGE's query instruction); vectors are L2-normalized
+    by default so that inner product is cosine similarity.
+    """
+
+    model: str = DEFAULT_DENSE_MODEL
+    query_prefix: str = ""
+    doc_prefix: str = ""
+    max_seq_length: int = 256
+    batch_size: int = 32
+    normalize: bool = True
+    hnsw_m: int = 16
+    ef_construction: int = 200
+    ef_search: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_seq_length", "batch_size", "hnsw_m", "ef_construction", "ef_search"):
+            if getattr(self, name) < 1:
+                raise BraidError(f"dense {name} must be a positive integer, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DenseConfig:
+        known = {field.name for field in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise BraidError(f"unknown dense parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+    def encoding_settings(self) -> dict[str, Any]:
+        """What changes a document vector: the key of the encoding cache."""
+        return {"model": self.model, "doc_prefix": self.doc_prefix, "max_seq_length": self.max_seq_length, "normalize": self.normalize}

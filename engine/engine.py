@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from braid.engine.bm25 import BM25Retriever
-from braid.engine.config import BM25Config
+from braid.engine.config import BM25Config, DenseConfig
+from braid.engine.dense import DenseRetriever
 from braid.engine.errors import BraidError
 from braid.engine.hits import Hit
 from braid.engine.retriever import Ranking, Retriever
@@ -33,11 +35,14 @@ class Engine:
         retrievers: Sequence[str] | None = None,
         bm25: BM25Config | None = None,
         bm25_backend: str = "matrix",
+        ef_search: int | None = None,
+        dense_exact: bool = False,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
         `bm25` overrides the k1/b the index was built with, for this engine only; `bm25_backend`
         picks numpy scoring ("matrix") or Anserini's searchers ("lucene"): same rankings.
+        `ef_search` overrides the HNSW search breadth; `dense_exact` scans all vectors instead.
         """
         path = Path(path)
         manifest = Manifest.read(path)
@@ -47,9 +52,12 @@ class Engine:
             if name not in manifest.retrievers:
                 raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
         if len(chosen) > 1:
-            raise BraidError("searching several retrievers at once needs fusion, which this version does not have yet; pick one with --retrievers")
+            raise BraidError(
+                f"searching {', '.join(chosen)} together needs fusion, which this version does not have yet; pick one with --retrievers"
+            )
         docstore = DocStore(path / DOCSTORE_NAME)
-        opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, bm25, bm25_backend) for name in chosen}
+        options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact)
+        opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, options) for name in chosen}
         return cls(path, manifest, opened, docstore)
 
     def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
@@ -86,8 +94,25 @@ class Engine:
         self.close()
 
 
-def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, bm25: BM25Config | None, bm25_backend: str) -> Retriever:
+@dataclass(frozen=True)
+class _RetrieverOptions:
+    """Search-time overrides of what the manifest says."""
+
+    bm25: BM25Config | None
+    bm25_backend: str
+    ef_search: int | None
+    dense_exact: bool
+
+
+def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, options: _RetrieverOptions) -> Retriever:
     if entry.kind == "bm25":
-        config = bm25 if bm25 is not None else BM25Config.from_dict(entry.params)
-        return BM25Retriever(path / entry.path, config, doc_ids=docstore.ids, backend=bm25_backend)
+        config = options.bm25 if options.bm25 is not None else BM25Config.from_dict(entry.params)
+        return BM25Retriever(path / entry.path, config, doc_ids=docstore.ids, backend=options.bm25_backend)
+    if entry.kind == "dense":
+        params = dict(entry.params)
+        dimension = int(params.pop("dimension"))
+        dense = DenseConfig.from_dict(params)
+        if options.ef_search is not None:
+            dense = replace(dense, ef_search=options.ef_search)
+        return DenseRetriever(path / entry.path, dense, dimension, doc_ids=docstore.ids, exact=options.dense_exact)
     raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r}; upgrade braid")

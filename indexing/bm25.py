@@ -12,6 +12,7 @@ from braid.engine.config import BM25Config
 from braid.engine.errors import BraidError
 from braid.engine.analysis import LuceneAnalyzer
 from braid.engine.jvm import java_class
+from braid.indexing.build_context import BuildContext
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.readers import Document
 from braid.indexing.term_docs import TermDocWriter
@@ -58,7 +59,7 @@ class BM25Builder:
             self._handle.close()
             self._handle = None
 
-    def finish(self) -> RetrieverEntry:
+    def finish(self, context: BuildContext) -> RetrieverEntry:
         self._close_shard()
         indexer = java_class("io.anserini.index.IndexCollection")
         indexer.main([

@@ -8,16 +8,18 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from braid.engine.config import BM25Config
+from braid.engine.config import BM25Config, DenseConfig
 from braid.engine.errors import BraidError, DataError
 from braid.indexing.atomic import atomic_directory
 from braid.indexing.bm25 import BM25Builder
+from braid.indexing.build_context import BuildContext
+from braid.indexing.dense import DenseBuilder
 from braid.indexing.docstore import DOCSTORE_NAME, DocStoreWriter
 from braid.indexing.fingerprint import CorpusFingerprint
 from braid.indexing.manifest import Manifest, RetrieverEntry
 from braid.indexing.readers import Document, read_corpus
 
-BUILDABLE_RETRIEVERS = ("bm25",)
+BUILDABLE_RETRIEVERS = ("bm25", "dense")
 
 
 class SubIndexBuilder(Protocol):
@@ -25,7 +27,7 @@ class SubIndexBuilder(Protocol):
 
     def add(self, document: Document) -> None: ...
 
-    def finish(self) -> RetrieverEntry: ...
+    def finish(self, context: BuildContext) -> RetrieverEntry: ...
 
 
 def check_retriever_names(names: Sequence[str]) -> list[str]:
@@ -43,6 +45,7 @@ def build_index(
     out: str | Path,
     retrievers: Sequence[str] = ("bm25",),
     bm25: BM25Config = BM25Config(),
+    dense: DenseConfig = DenseConfig(),
     overwrite: bool = False,
     threads: int = 2,
     progress: bool = True,
@@ -55,6 +58,8 @@ def build_index(
         for name in names:
             if name == "bm25":
                 builders.append(BM25Builder(staging, bm25, threads=threads))
+            elif name == "dense":
+                builders.append(DenseBuilder(staging, dense, threads=threads))
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
         fingerprint = CorpusFingerprint()
         try:
@@ -67,12 +72,11 @@ def build_index(
             docstore.close()
         if fingerprint.doc_count == 0:
             raise DataError(corpus_path, None, "the corpus holds no documents")
-        entries: dict[str, RetrieverEntry] = {}
-        for builder in tqdm(builders, desc="building sub-indexes", unit=" index", disable=None if progress else True):
-            entries[builder.name] = builder.finish()
+        context = BuildContext(staging, staging / DOCSTORE_NAME, fingerprint.hexdigest(), fingerprint.doc_count, progress)
+        entries = {builder.name: builder.finish(context) for builder in builders}
         manifest = Manifest(
             corpus_source=str(corpus_path.absolute()),
-            corpus_fingerprint=fingerprint.hexdigest(),
+            corpus_fingerprint=context.fingerprint,
             doc_count=fingerprint.doc_count,
             retrievers=entries,
         )

@@ -85,3 +85,26 @@ def scifact_slice_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFa
     out = tmp_path_factory.mktemp("indexes") / "scifact-slice"
     build_index(scifact_slice / "corpus.jsonl", out, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never write to the user's ~/.cache: every build uses this folder."""
+    folder = tmp_path_factory.mktemp("braid-cache")
+    os.environ["BRAID_CACHE"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def scifact_small(scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200 SciFact documents: enough for dense tests, cheap to encode on 2 cores."""
+    return write_beir_slice(scifact_dir, tmp_path_factory.mktemp("data") / "scifact-small", 200)
+
+
+@pytest.fixture(scope="session")
+def hybrid_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from braid.indexing.build import build_index
+
+    out = tmp_path_factory.mktemp("indexes") / "scifact-small"
+    build_index(scifact_small / "corpus.jsonl", out, retrievers=["bm25", "dense"], progress=False)
+    return out

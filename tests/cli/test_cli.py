@@ -70,14 +70,14 @@ def test_index_search_and_eval_by_dataset_name(cli_index: Path, scifact_slice: P
     assert all(isinstance(value, float) and 0 <= value <= 1 for value in report["metrics"].values())
     assert report["metrics"]["ndcg@10"] > 0.5  # a 400-doc slice is easy; a broken pipeline scores near 0
     assert report["dataset"] == "scifact-slice" and report["split"] == "test" and report["queries"] == 25
-    assert report["retrievers"] == {"bm25": {"k1": 0.9, "b": 0.4}}
+    assert report["retrievers"] == {"bm25": {"k1": 0.9, "b": 0.4, "backend": "matrix"}}
     assert len({line.split()[0] for line in run_file.read_text().splitlines()}) == 25
 
 
 def test_eval_with_overridden_bm25_parameters(cli_index: Path, scifact_slice: Path) -> None:
     result = braid("eval", str(cli_index), str(scifact_slice), "--json", "--bm25-k1", "1.2", "--bm25-b", "0.75")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["retrievers"] == {"bm25": {"k1": 1.2, "b": 0.75}}
+    assert json.loads(result.stdout)["retrievers"] == {"bm25": {"k1": 1.2, "b": 0.75, "backend": "matrix"}}
 
 
 def test_search_json_with_lucene_syntax(cli_index: Path) -> None:
@@ -131,3 +131,24 @@ def test_msmarco_format_end_to_end(scifact_slice: Path, tmp_path: Path) -> None:
     assert report["queries"] == 25 and report["split"] == "dev.small"
     assert report["metrics"]["mrr@10"] > 0.5 and report["metrics"]["recall@1000"] > 0.9
     assert braid("eval", str(tmp_path / "index"), str(folder), "--split", "train").returncode == 1
+
+
+def test_dense_index_and_search_through_the_cli(scifact_small: Path, embedding_cache_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    built = braid("index", str(scifact_small), "--out", str(out), "--retrievers", "dense", "--ef-search", "64")
+    assert built.returncode == 0, built.stderr
+    result = braid("search", str(out), "vitamin D and bone density", "--json", "-k", "3")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["retrievers"] == ["dense"] and len(payload["hits"]) == 3
+    scored = braid("eval", str(out), str(scifact_small), "--json", "--dense-exact")
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads(scored.stdout)
+    assert report["retrievers"]["dense"]["exact"] is True and report["retrievers"]["dense"]["ef_search"] == 64
+    assert report["metrics"]["ndcg@10"] > 0.6
+
+
+def test_unknown_dense_model_is_one_line(scifact_small: Path, tmp_path: Path) -> None:
+    result = braid("index", str(scifact_small), "--out", str(tmp_path / "x"), "--retrievers", "dense", "--dense-model", "acme/nope", env={"HF_HUB_OFFLINE": "1"})
+    assert_one_line_error(result, "acme/nope", "all-MiniLM-L6-v2")
+    assert not (tmp_path / "x").exists()

@@ -16,7 +16,7 @@ CASES = [(dataset, method) for dataset, methods in EXPECTED.items() for method i
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("dataset", "method"), CASES)
-def test_published_scores_are_reproduced(dataset: str, method: str, data_root: Path, tmp_path: Path) -> None:
+def test_published_scores_are_reproduced(dataset: str, method: str, data_root: Path, tmp_path: Path, embedding_cache_dir: Path) -> None:
     expected = EXPECTED[dataset][method]
     index = tmp_path / dataset
     built = braid("index", dataset, "--out", str(index), "--retrievers", method, "--data-dir", str(data_root))

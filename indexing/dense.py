@@ -1,0 +1,101 @@
+"""Build the dense sub-index: document vectors (cached) and an HNSW graph over them (hnswlib)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from braid.engine.config import DenseConfig
+from braid.engine.dense import EMBEDDINGS_FILE, HNSW_FILE
+from braid.engine.dense_encoder import DenseEncoder
+from braid.engine.models import model_identity
+from braid.indexing.build_context import BuildContext
+from braid.indexing.docstore import DocStore
+from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+from braid.indexing.manifest import RetrieverEntry
+from braid.indexing.readers import Document
+
+# Documents read back from the docstore and encoded per step: bounds raw text held in memory.
+_ENCODE_CHUNK = 8192
+_HNSW_SEED = 100
+
+
+def dense_text(document: Document) -> str:
+    """BEIR's convention for bi-encoders: title and text joined by a space."""
+    return f"{document.title} {document.text}".strip()
+
+
+def build_hnsw(vectors: np.ndarray, config: DenseConfig, threads: int) -> object:
+    import hnswlib
+
+    graph = hnswlib.Index(space="ip", dim=vectors.shape[1])
+    graph.init_index(max_elements=max(len(vectors), 1), ef_construction=config.ef_construction, M=config.hnsw_m, random_seed=_HNSW_SEED)
+    graph.add_items(vectors, np.arange(len(vectors)), num_threads=threads)
+    return graph
+
+
+class DenseBuilder:
+    name = "dense"
+
+    def __init__(self, index_root: Path, config: DenseConfig, threads: int = 2, cache: EmbeddingCache | None = None) -> None:
+        self._folder = index_root / self.name
+        self._folder.mkdir()
+        self._config = config
+        self._threads = threads
+        self._cache = cache or EmbeddingCache()
+
+    def add(self, document: Document) -> None:
+        """Encoding waits for finish(): it reads the docstore back in bounded chunks."""
+
+    def finish(self, context: BuildContext) -> RetrieverEntry:
+        encoder = DenseEncoder(self._config)
+        key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
+        started = time.perf_counter()
+        vectors = self._cache.load(key, context.doc_count)
+        cached = vectors is not None
+        if vectors is None:
+            vectors = self._encode_corpus(encoder, context)
+            self._cache.store(key, vectors)
+        else:
+            np.save(self._folder / EMBEDDINGS_FILE, vectors)
+        encode_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        build_hnsw(np.asarray(vectors), self._config, self._threads).save_index(str(self._folder / HNSW_FILE))
+        return RetrieverEntry(
+            kind="dense",
+            path=self.name,
+            params={**self._config.to_dict(), "dimension": int(vectors.shape[1])},
+            details={
+                "model_path": encoder.resolved,
+                "vectors": "cache" if cached else "encoded",
+                "encode_seconds": round(encode_seconds, 2),
+                "docs_per_second": None if cached else round(context.doc_count / encode_seconds, 1),
+                "hnsw_seconds": round(time.perf_counter() - started, 2),
+            },
+        )
+
+    def _encode_corpus(self, encoder: DenseEncoder, context: BuildContext) -> np.ndarray:
+        dimension = encoder.dimension
+        vectors = np.lib.format.open_memmap(self._folder / EMBEDDINGS_FILE, mode="w+", dtype=np.float32, shape=(context.doc_count, dimension))
+        store = DocStore(context.docstore_path)
+        try:
+            with tqdm(total=context.doc_count, desc="encoding (dense)", unit=" docs", disable=None if context.progress else True) as bar:
+                chunk: list[str] = []
+                written = 0
+                for document in store:
+                    chunk.append(dense_text(document))
+                    if len(chunk) == _ENCODE_CHUNK:
+                        vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+                        written += len(chunk)
+                        bar.update(len(chunk))
+                        chunk = []
+                if chunk:
+                    vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+                    bar.update(len(chunk))
+        finally:
+            store.close()
+        vectors.flush()
+        return vectors

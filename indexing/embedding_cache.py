@@ -1,0 +1,50 @@
+"""Document vectors cached on disk by (model, encoding settings, corpus fingerprint).
+
+Encoding is the expensive step of building an index, so rebuilding an unchanged corpus, or
+building HNSW variants of it, must never encode it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CACHE_ENV = "BRAID_CACHE"
+
+
+def cache_root() -> Path:
+    configured = os.environ.get(CACHE_ENV)
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "braid"
+
+
+def cache_key(kind: str, model_identity: str, settings: dict[str, Any], corpus_fingerprint: str) -> str:
+    blob = json.dumps({"kind": kind, "model": model_identity, "settings": settings, "corpus": corpus_fingerprint}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+class EmbeddingCache:
+    def __init__(self, root: Path | None = None) -> None:
+        self.folder = (root or cache_root()) / "embeddings"
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.npy"
+
+    def load(self, key: str, rows: int) -> np.ndarray | None:
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        vectors = np.load(path, mmap_mode="r")
+        return vectors if vectors.shape[0] == rows else None
+
+    def store(self, key: str, vectors: np.ndarray) -> None:
+        """Written to a temporary name and renamed, so a crash never leaves a truncated entry."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".{key}.{uuid.uuid4().hex[:8]}.npy"
+        np.save(temporary, np.ascontiguousarray(vectors, dtype=np.float32))
+        temporary.rename(self.path(key))

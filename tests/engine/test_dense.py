@@ -1,0 +1,70 @@
+"""Dense retrieval over 200 real SciFact documents with the packaged all-MiniLM-L6-v2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from braid.engine import BraidError, Engine
+from braid.engine.models import resolve_model
+from braid.indexing.readers import read_queries
+
+
+@pytest.fixture(scope="module")
+def queries(scifact_small: Path) -> list[str]:
+    return [query.text for query in read_queries(scifact_small / "queries.jsonl").values()][:100]
+
+
+def test_hnsw_recall_at_10_against_exact_search(hybrid_small_index: Path, queries: list[str]) -> None:
+    with Engine.open(hybrid_small_index, retrievers=["dense"]) as approximate, Engine.open(hybrid_small_index, retrievers=["dense"], dense_exact=True) as exact:
+        found = approximate.retrievers["dense"].search(queries, depth=10)
+        truth = exact.retrievers["dense"].search(queries, depth=10)
+    recall = np.mean([len({d for d, _ in a} & {d for d, _ in b}) / 10 for a, b in zip(found, truth)])
+    assert recall >= 0.99
+    for ranking in truth:
+        scores = [score for _, score in ranking]
+        assert scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0 + 1e-5
+
+
+def test_hnsw_scores_are_cosine_similarities(hybrid_small_index: Path, queries: list[str]) -> None:
+    with Engine.open(hybrid_small_index, retrievers=["dense"]) as engine:
+        retriever = engine.retrievers["dense"]
+        vectors = np.load(hybrid_small_index / "dense" / "embeddings.npy")
+        ids = engine.docstore.ids()
+        (ranking,) = retriever.search(queries[:1], depth=5)
+        query = retriever.encode(queries[:1])[0]
+        for doc_id, score in ranking:
+            assert score == pytest.approx(float(vectors[ids.index(doc_id)] @ query), abs=1e-5)
+
+
+def test_dense_search_finds_the_judged_document(hybrid_small_index: Path, scifact_small: Path) -> None:
+    from braid.eval.metrics import evaluate
+    from braid.indexing.datasets import resolve_dataset
+
+    split = resolve_dataset(str(scifact_small)).load_split("test")
+    with Engine.open(hybrid_small_index, retrievers=["dense"]) as engine:
+        result = evaluate(engine.run(split.queries, depth=100), split.qrels)
+    assert result.means["ndcg@10"] > 0.6  # a 200-doc slice is easy; a broken encoder scores near 0
+
+
+def test_model_of_another_dimension_is_refused(hybrid_small_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(hybrid_small_index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["retrievers"]["dense"]["params"]["dimension"] = 768
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with Engine.open(copy, retrievers=["dense"]) as engine, pytest.raises(BraidError, match="768"):
+        engine.search("vitamin D", k=3)
+
+
+def test_unknown_model_offline_names_what_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(BraidError, match=r"model 'acme/no-such-model' cannot be loaded: offline.*available locally: .*all-MiniLM-L6-v2"):
+        resolve_model("acme/no-such-model")
+    assert Path(resolve_model("sentence-transformers/all-MiniLM-L6-v2"), "config.json").is_file()
+    assert resolve_model("all-MiniLM-L6-v2") == resolve_model("sentence-transformers/all-MiniLM-L6-v2")
