@@ -18,13 +18,20 @@ from braid.engine.config import DEFAULT_DENSE_MODEL
 @click.option("--bm25-k1", type=float, default=0.9, show_default=True, help="BM25 k1 stored as the index default.")
 @click.option("--bm25-b", type=float, default=0.4, show_default=True, help="BM25 b stored as the index default.")
 @click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")
+@click.option(
+    "--dense-precision",
+    type=click.Choice(["auto", "float32", "bfloat16"]),
+    default="auto",
+    show_default=True,
+    help="auto: bfloat16 on CPUs with native bf16 (AMX/AVX512-BF16), else float32.",
+)
 @click.option("--query-prefix", default="", help="Text put before every query (instruction models such as BGE).")
 @click.option("--doc-prefix", default="", help="Text put before every document.")
 @click.option("--dense-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text.")
 @click.option("--dense-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch.")
 @click.option("--hnsw-m", type=click.IntRange(min=2), default=16, show_default=True, help="HNSW links per node.")
 @click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW build breadth.")
-@click.option("--ef-search", type=click.IntRange(min=1), default=100, show_default=True, help="HNSW search breadth stored as default.")
+@click.option("--ef-search", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW search breadth stored as default.")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
 @data_dir_option
 def index_command(
@@ -35,6 +42,7 @@ def index_command(
     bm25_k1: float,
     bm25_b: float,
     dense_model: str,
+    dense_precision: str,
     query_prefix: str,
     doc_prefix: str,
     dense_max_length: int,
@@ -59,6 +67,7 @@ def index_command(
         bm25=BM25Config(k1=bm25_k1, b=bm25_b),
         dense=DenseConfig(
             model=dense_model,
+            precision=dense_precision,
             query_prefix=query_prefix,
             doc_prefix=doc_prefix,
             max_seq_length=dense_max_length,

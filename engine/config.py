@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from braid.engine.errors import BraidError
@@ -37,6 +38,7 @@ class BM25Config:
 
 
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DENSE_PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class DenseConfig:
     """
 
     model: str = DEFAULT_DENSE_MODEL
+    # "auto": bfloat16 where the CPU computes it natively (AMX / AVX512-BF16), else float32.
+    precision: str = "auto"
     query_prefix: str = ""
     doc_prefix: str = ""
     max_seq_length: int = 256
@@ -55,9 +59,11 @@ class DenseConfig:
     normalize: bool = True
     hnsw_m: int = 16
     ef_construction: int = 200
-    ef_search: int = 100
+    ef_search: int = 200  # recall@10 vs exact: 0.9997 SciFact, 0.9985 NFCorpus (100 gave 0.9867 on NFCorpus)
 
     def __post_init__(self) -> None:
+        if self.precision not in DENSE_PRECISIONS:
+            raise BraidError(f"dense precision {self.precision!r} is not one of {', '.join(DENSE_PRECISIONS)}")
         for name in ("max_seq_length", "batch_size", "hnsw_m", "ef_construction", "ef_search"):
             if getattr(self, name) < 1:
                 raise BraidError(f"dense {name} must be a positive integer, got {getattr(self, name)}")
@@ -75,4 +81,25 @@ class DenseConfig:
 
     def encoding_settings(self) -> dict[str, Any]:
         """What changes a document vector: the key of the encoding cache."""
-        return {"model": self.model, "doc_prefix": self.doc_prefix, "max_seq_length": self.max_seq_length, "normalize": self.normalize}
+        return {
+            "model": self.model,
+            "precision": self.precision,
+            "doc_prefix": self.doc_prefix,
+            "max_seq_length": self.max_seq_length,
+            "normalize": self.normalize,
+        }
+
+    def with_concrete_precision(self) -> DenseConfig:
+        """Replace "auto" by what this machine will run, so the manifest records what was used."""
+        if self.precision != "auto":
+            return self
+        return replace(self, precision="bfloat16" if cpu_has_native_bf16() else "float32")
+
+
+def cpu_has_native_bf16() -> bool:
+    """bfloat16 matrix units (AMX) or AVX512-BF16; elsewhere bfloat16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags

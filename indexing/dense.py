@@ -43,7 +43,7 @@ class DenseBuilder:
     def __init__(self, index_root: Path, config: DenseConfig, threads: int = 2, cache: EmbeddingCache | None = None) -> None:
         self._folder = index_root / self.name
         self._folder.mkdir()
-        self._config = config
+        self._config = config.with_concrete_precision()
         self._threads = threads
         self._cache = cache or EmbeddingCache()
 

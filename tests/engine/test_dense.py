@@ -68,3 +68,27 @@ def test_unknown_model_offline_names_what_is_available(monkeypatch: pytest.Monke
         resolve_model("acme/no-such-model")
     assert Path(resolve_model("sentence-transformers/all-MiniLM-L6-v2"), "config.json").is_file()
     assert resolve_model("all-MiniLM-L6-v2") == resolve_model("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_auto_precision_is_resolved_from_the_cpu() -> None:
+    from braid.engine.config import DenseConfig, cpu_has_native_bf16
+
+    expected = "bfloat16" if cpu_has_native_bf16() else "float32"
+    assert DenseConfig().with_concrete_precision().precision == expected
+    assert DenseConfig(precision="float32").with_concrete_precision().precision == "float32"
+    with pytest.raises(BraidError, match="precision 'fp8'"):
+        DenseConfig(precision="fp8")
+
+
+@pytest.mark.skipif("not __import__('braid.engine.config', fromlist=['x']).cpu_has_native_bf16()", reason="bfloat16 is emulated on this CPU")
+def test_bfloat16_vectors_agree_with_float32(scifact_small: Path) -> None:
+    from braid.engine.config import DenseConfig
+    from braid.engine.dense_encoder import DenseEncoder
+    from braid.indexing.dense import dense_text
+    from braid.indexing.readers import read_corpus
+
+    texts = [dense_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
+    full = DenseEncoder(DenseConfig(precision="float32")).encode_documents(texts)
+    half = DenseEncoder(DenseConfig(precision="bfloat16")).encode_documents(texts)
+    assert np.allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)
+    assert float((full * half).sum(axis=1).min()) > 0.999

@@ -17,8 +17,9 @@ def test_manifest_records_the_model_and_hnsw_settings(hybrid_small_index: Path) 
     entry = Manifest.read(hybrid_small_index).retrievers["dense"]
     assert entry.params["model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert entry.params["dimension"] == 384
-    assert (entry.params["hnsw_m"], entry.params["ef_construction"], entry.params["ef_search"]) == (16, 200, 100)
+    assert (entry.params["hnsw_m"], entry.params["ef_construction"], entry.params["ef_search"]) == (16, 200, 200)
     assert entry.params["normalize"] is True and entry.params["max_seq_length"] == 256
+    assert entry.params["precision"] in ("float32", "bfloat16")  # what ran, never "auto"
     vectors = np.load(hybrid_small_index / "dense" / "embeddings.npy")
     assert vectors.shape == (200, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
