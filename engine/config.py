@@ -9,10 +9,28 @@ from typing import Any
 from braid.engine.errors import BraidError
 
 
+class _Parameters:
+    """Conversion to and from the plain dicts stored in the manifest, rejecting unknown keys."""
+
+    _label = "parameter"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Any:
+        known = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+        unknown = set(values) - known
+        if unknown:
+            raise BraidError(f"unknown {cls._label} parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+
 @dataclass(frozen=True)
-class BM25Config:
+class BM25Config(_Parameters):
     """Anserini's BEIR "flat" setting: contents = title + " " + text, k1=0.9, b=0.4."""
 
+    _label = "bm25"
     k1: float = 0.9
     b: float = 0.4
 
@@ -21,17 +39,6 @@ class BM25Config:
             raise BraidError(f"bm25 k1 must be >= 0, got {self.k1}")
         if not 0 <= self.b <= 1:
             raise BraidError(f"bm25 b must be between 0 and 1, got {self.b}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> BM25Config:
-        known = {field.name for field in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise BraidError(f"unknown bm25 parameter(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
 
     def replace(self, k1: float | None = None, b: float | None = None) -> BM25Config:
         return BM25Config(self.k1 if k1 is None else k1, self.b if b is None else b)
@@ -42,13 +49,14 @@ DENSE_PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
-class DenseConfig:
+class DenseConfig(_Parameters):
     """A sentence-transformers bi-encoder and the HNSW graph over its document vectors.
 
     Prefixes serve instruction-tuned models (e.g. BGE's query instruction); vectors are L2-normalized
     by default so that inner product is cosine similarity.
     """
 
+    _label = "dense"
     model: str = DEFAULT_DENSE_MODEL
     # "auto": bfloat16 where the CPU computes it natively (AMX / AVX512-BF16), else float32.
     precision: str = "auto"
@@ -67,17 +75,6 @@ class DenseConfig:
         for name in ("max_seq_length", "batch_size", "hnsw_m", "ef_construction", "ef_search"):
             if getattr(self, name) < 1:
                 raise BraidError(f"dense {name} must be a positive integer, got {getattr(self, name)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DenseConfig:
-        known = {field.name for field in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise BraidError(f"unknown dense parameter(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
 
     def encoding_settings(self) -> dict[str, Any]:
         """What changes a document vector: the key of the encoding cache."""

@@ -6,6 +6,7 @@ from collections.abc import Container
 from pathlib import Path
 
 from braid.engine.errors import DataError
+from braid.indexing.readers import numbered_lines
 
 Qrels = dict[str, dict[str, int]]
 
@@ -20,32 +21,21 @@ def read_qrels(path: str | Path, known_queries: Container[str] | None = None) ->
     """
     path = Path(path)
     qrels: Qrels = {}
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise DataError(path, None, f"cannot read qrels: {error.strerror or error}") from error
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise DataError(path, number, "not UTF-8") from None
-            if not line:
-                continue
-            fields = line.split()
-            if number == 1 and tuple(fields) == _BEIR_HEADER:
-                continue
-            if len(fields) == 3:
-                query_id, doc_id, relevance = fields
-            elif len(fields) == 4:
-                query_id, _, doc_id, relevance = fields
-            else:
-                raise DataError(path, number, f"expected 'query-id corpus-id score' or 'qid 0 docid rel', got {len(fields)} fields")
-            try:
-                grade = int(relevance)
-            except ValueError:
-                raise DataError(path, number, f"relevance {relevance!r} is not an integer") from None
-            if known_queries is not None and query_id not in known_queries:
-                raise DataError(path, number, f"query id {query_id!r} is not in the queries file")
-            qrels.setdefault(query_id, {})[doc_id] = grade
+    for number, line in numbered_lines(path):
+        fields = line.split()
+        if number == 1 and tuple(fields) == _BEIR_HEADER:
+            continue
+        if len(fields) == 3:
+            query_id, doc_id, relevance = fields
+        elif len(fields) == 4:
+            query_id, _, doc_id, relevance = fields
+        else:
+            raise DataError(path, number, f"expected 'query-id corpus-id score' or 'qid 0 docid rel', got {len(fields)} fields")
+        try:
+            grade = int(relevance)
+        except ValueError:
+            raise DataError(path, number, f"relevance {relevance!r} is not an integer") from None
+        if known_queries is not None and query_id not in known_queries:
+            raise DataError(path, number, f"query id {query_id!r} is not in the queries file")
+        qrels.setdefault(query_id, {})[doc_id] = grade
     return qrels

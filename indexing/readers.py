@@ -27,7 +27,7 @@ class Query:
     text: str
 
 
-def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield (line number, decoded line) for non-blank lines, failing on the first non-UTF-8 line."""
     try:
         handle = path.open("rb")
@@ -76,7 +76,7 @@ def _checked_id(value: str, path: Path, number: int, what: str) -> str:
 
 
 def _jsonl_documents(path: Path) -> Iterator[tuple[int, Document]]:
-    for number, line in _numbered_lines(path):
+    for number, line in numbered_lines(path):
         record = _json_object(path, number, line)
         doc_id = _checked_id(_string_field(record, ("_id", "id", "docid"), path, number, True), path, number, "document id")
         title = _string_field(record, ("title",), path, number, False)
@@ -85,7 +85,7 @@ def _jsonl_documents(path: Path) -> Iterator[tuple[int, Document]]:
 
 
 def _tsv_documents(path: Path) -> Iterator[tuple[int, Document]]:
-    for number, line in _numbered_lines(path):
+    for number, line in numbered_lines(path):
         doc_id, tab, text = line.partition("\t")
         if not tab:
             raise DataError(path, number, "expected 'id<TAB>text'")
@@ -93,14 +93,14 @@ def _tsv_documents(path: Path) -> Iterator[tuple[int, Document]]:
 
 
 def _jsonl_queries(path: Path) -> Iterator[tuple[int, Query]]:
-    for number, line in _numbered_lines(path):
+    for number, line in numbered_lines(path):
         record = _json_object(path, number, line)
         query_id = _checked_id(_string_field(record, ("_id", "id", "qid"), path, number, True), path, number, "query id")
         yield number, Query(query_id, _string_field(record, ("text", "query", "contents"), path, number, True))
 
 
 def _tsv_queries(path: Path) -> Iterator[tuple[int, Query]]:
-    for number, line in _numbered_lines(path):
+    for number, line in numbered_lines(path):
         query_id, tab, text = line.partition("\t")
         if not tab:
             raise DataError(path, number, "expected 'id<TAB>query text'")
