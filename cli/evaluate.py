@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 
-from braid.cli.options import bm25_options, dense_options, data_dir_option, open_engine, retrievers_option
+from braid.cli.options import data_dir_option, open_engine, retrievers_option, search_overrides
 
 
 @click.command("eval")
@@ -19,8 +20,7 @@ from braid.cli.options import bm25_options, dense_options, data_dir_option, open
 @click.option("--keep-self-hits", is_flag=True, help="Keep hits whose doc id equals the query id (BEIR drops them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @retrievers_option
-@bm25_options
-@dense_options
+@search_overrides
 @data_dir_option
 def eval_command(
     index_dir: str,
@@ -31,12 +31,8 @@ def eval_command(
     keep_self_hits: bool,
     as_json: bool,
     retrievers: str | None,
-    bm25_k1: float | None,
-    bm25_b: float | None,
-    bm25_backend: str,
-    ef_search: int | None,
-    dense_exact: bool,
     data_dir: str | None,
+    **overrides: Any,
 ) -> None:
     """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
     from braid.eval.metrics import DEFAULT_METRICS, evaluate
@@ -45,7 +41,7 @@ def eval_command(
 
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend, ef_search, dense_exact) as engine:
+    with open_engine(index_dir, retrievers, **overrides) as engine:
         started = time.perf_counter()
         run = engine.run(split_data.queries, depth=depth)
         seconds = time.perf_counter() - started

@@ -7,7 +7,7 @@ import time
 import click
 
 from braid.cli.options import data_dir_option
-from braid.engine.config import DEFAULT_DENSE_MODEL
+from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
 
 
 @click.command("index")
@@ -32,6 +32,25 @@ from braid.engine.config import DEFAULT_DENSE_MODEL
 @click.option("--hnsw-m", type=click.IntRange(min=2), default=16, show_default=True, help="HNSW links per node.")
 @click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW build breadth.")
 @click.option("--ef-search", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW search breadth stored as default.")
+@click.option("--sparse-model", default=DEFAULT_SPARSE_MODEL, show_default=True, help="SPLADE model (a SparseEncoder with an MLM head): name or folder.")
+@click.option(
+    "--sparse-precision",
+    type=click.Choice(["auto", "float32", "bfloat16"]),
+    default="auto",
+    show_default=True,
+    help="auto: bfloat16 on CPUs with native bf16, else float32.",
+)
+@click.option("--sparse-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text (SPLADE).")
+@click.option("--sparse-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch (SPLADE).")
+@click.option("--impact-scale", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True, help="Integer impact = round(weight x scale), documents and queries alike.")
+@click.option("--doc-top-terms", type=click.IntRange(min=0), default=0, show_default=True, help="Keep each document's N heaviest terms (0: all).")
+@click.option(
+    "--splade-stopwords/--splade-keep-stopwords",
+    "splade_query_stopwords",
+    default=False,
+    show_default=True,
+    help="Drop stopword and punctuation tokens from SPLADE query vectors by default.",
+)
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
 @data_dir_option
 def index_command(
@@ -50,11 +69,18 @@ def index_command(
     hnsw_m: int,
     ef_construction: int,
     ef_search: int,
+    sparse_model: str,
+    sparse_precision: str,
+    sparse_max_length: int,
+    sparse_batch_size: int,
+    impact_scale: float,
+    doc_top_terms: int,
+    splade_query_stopwords: bool,
     threads: int,
     data_dir: str | None,
 ) -> None:
     """Index the corpus of DATA (a path, or a dataset name under --data-dir) into --out."""
-    from braid.engine.config import BM25Config, DenseConfig
+    from braid.engine.config import BM25Config, DenseConfig, SpladeConfig
     from braid.indexing.build import build_index
     from braid.indexing.datasets import resolve_dataset
 
@@ -75,6 +101,15 @@ def index_command(
             hnsw_m=hnsw_m,
             ef_construction=ef_construction,
             ef_search=ef_search,
+        ),
+        splade=SpladeConfig(
+            model=sparse_model,
+            precision=sparse_precision,
+            max_seq_length=sparse_max_length,
+            batch_size=sparse_batch_size,
+            scale=impact_scale,
+            doc_top_terms=doc_top_terms,
+            query_stopwords=splade_query_stopwords,
         ),
         overwrite=overwrite,
         threads=threads,

@@ -30,7 +30,23 @@ def retrievers_option(function: F) -> F:
     )(function)
 
 
-def bm25_options(function: F) -> F:
+def search_overrides(function: F) -> F:
+    """Search-time overrides of what the index was built with, for every retriever kind."""
+    function = click.option(
+        "--splade-stopwords/--splade-keep-stopwords",
+        "splade_query_stopwords",
+        default=None,
+        help="Drop stopword and punctuation tokens from SPLADE query vectors (default: as built).",
+    )(function)
+    function = click.option(
+        "--splade-backend",
+        type=click.Choice(["matrix", "lucene"]),
+        default="matrix",
+        show_default=True,
+        help="numpy over the impact matrix (fast) or Anserini's impact searcher (reference); same rankings.",
+    )(function)
+    function = click.option("--dense-exact", is_flag=True, help="Score every dense vector instead of searching HNSW.")(function)
+    function = click.option("--ef-search", type=click.IntRange(min=1), default=None, help="HNSW search breadth (default: as built).")(function)
     function = click.option(
         "--bm25-backend",
         type=click.Choice(["matrix", "lucene"]),
@@ -40,11 +56,6 @@ def bm25_options(function: F) -> F:
     )(function)
     function = click.option("--bm25-b", type=float, default=None, help="BM25 b (default: as built, 0.4).")(function)
     return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
-
-
-def dense_options(function: F) -> F:
-    function = click.option("--dense-exact", is_flag=True, help="Score every dense vector instead of searching HNSW.")(function)
-    return click.option("--ef-search", type=click.IntRange(min=1), default=None, help="HNSW search breadth (default: as built).")(function)
 
 
 def split_names(value: str | None) -> list[str] | None:
@@ -59,13 +70,15 @@ def split_names(value: str | None) -> list[str] | None:
 def open_engine(
     index_dir: str,
     retrievers: str | None,
-    bm25_k1: float | None,
-    bm25_b: float | None,
+    bm25_k1: float | None = None,
+    bm25_b: float | None = None,
     bm25_backend: str = "matrix",
     ef_search: int | None = None,
     dense_exact: bool = False,
+    splade_backend: str = "matrix",
+    splade_query_stopwords: bool | None = None,
 ) -> Any:
-    """Open an engine, applying search-time overrides on top of what the index was built with."""
+    """Open an engine, applying the options of `search_overrides` on top of what the index was built with."""
     from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
     from braid.indexing.manifest import Manifest
@@ -76,5 +89,12 @@ def open_engine(
         built = BM25Config.from_dict(entry.params) if entry else BM25Config()
         bm25 = built.replace(k1=bm25_k1, b=bm25_b)
     return Engine.open(
-        index_dir, retrievers=split_names(retrievers), bm25=bm25, bm25_backend=bm25_backend, ef_search=ef_search, dense_exact=dense_exact
+        index_dir,
+        retrievers=split_names(retrievers),
+        bm25=bm25,
+        bm25_backend=bm25_backend,
+        ef_search=ef_search,
+        dense_exact=dense_exact,
+        splade_backend=splade_backend,
+        splade_query_stopwords=splade_query_stopwords,
     )

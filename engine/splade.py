@@ -1,0 +1,119 @@
+"""Learned-sparse retrieval: encode queries with the index's SPLADE model, quantize them as the
+documents were, and score the impact index.
+
+- `matrix` (default): one sparse product against the stored impact matrix (engine/sparse_topk.py).
+- `lucene`: Anserini's SimpleImpactSearcher over the Lucene impact index, kept as the reference.
+Both rank by the same integer dot products and break ties by doc id.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from braid.engine.config import SpladeConfig
+from braid.engine.errors import BraidError
+from braid.engine.impacts import drop_columns, quantize, stopword_columns
+from braid.engine.jvm import java_class
+from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
+from braid.engine.retriever import Ranking
+from braid.engine.sparse_encoder import SpladeEncoder
+from braid.engine.sparse_topk import doc_id_order, search_matrix
+from braid.indexing.impact_matrix import ImpactMatrix
+
+BACKENDS = ("matrix", "lucene")
+LUCENE_FOLDER = "lucene"
+
+
+class SpladeRetriever:
+    name = "splade"
+
+    def __init__(
+        self,
+        folder: str | Path,
+        config: SpladeConfig,
+        doc_ids: Callable[[], Sequence[str]],
+        backend: str = "matrix",
+        encoder: SpladeEncoder | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise BraidError(f"unknown splade backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        self.folder = Path(folder)
+        self.config = config
+        self.backend = backend
+        self._doc_ids_source = doc_ids
+        self._encoder = encoder or SpladeEncoder(config)
+        self._lock = threading.Lock()
+        self._matrix: ImpactMatrix | None = None
+        self._doc_ids: Sequence[str] = ()
+        self._tie_rank = np.empty(0, dtype=np.int64)
+        self._stopwords = np.empty(0, dtype=np.int64)
+        self._searcher: Any = None
+
+    def _state(self) -> ImpactMatrix:
+        with self._lock:
+            if self._matrix is None:
+                matrix = ImpactMatrix.load(self.folder)
+                self._doc_ids = self._doc_ids_source()
+                if matrix.impacts.shape[1] != len(self._doc_ids):
+                    raise BraidError(f"{self.folder}: the impact matrix holds {matrix.impacts.shape[1]} documents, the index {len(self._doc_ids)}")
+                self._tie_rank = doc_id_order(self._doc_ids)
+                self._stopwords = stopword_columns(matrix.vocabulary)
+                self._matrix = matrix
+            return self._matrix
+
+    def encode(self, queries: Sequence[str]) -> sp.csr_matrix:
+        """Integer query impacts (float32 storage), one row per query, columns = the model's vocabulary."""
+        matrix = self._state()
+        weights = self._encoder.encode_queries(queries)
+        if weights.shape[1] != len(matrix.vocabulary):
+            raise BraidError(
+                f"model {self.config.model!r} has {weights.shape[1]} tokens but the index at {self.folder} was built with "
+                f"{len(matrix.vocabulary)}; search it with the model it was built with"
+            )
+        impacts = quantize(weights, self.config.scale)
+        return drop_columns(impacts, self._stopwords) if self.config.query_stopwords else impacts
+
+    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+        if depth <= 0 or not queries:
+            return [[] for _ in queries]
+        query_impacts = self.encode(queries)
+        if self.backend == "lucene":
+            return self._search_lucene(query_impacts, depth)
+        matrix = self._state()
+        return search_matrix(
+            query_impacts, matrix.impacts, depth, self._doc_ids, self._tie_rank,
+            # Lucene sums clause scores in double and returns a float; integer sums are exact.
+            to_scores=lambda sums: sums.astype(np.float32),
+            to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
+        )  # fmt: skip
+
+    def _search_lucene(self, query_impacts: sp.csr_matrix, depth: int) -> list[Ranking]:
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = java_class("io.anserini.search.SimpleImpactSearcher")(str(self.folder / LUCENE_FOLDER))
+        vocabulary = self._state().vocabulary
+        hash_map, integer = java_class("java.util.HashMap"), java_class("java.lang.Integer")
+        results: list[Ranking] = []
+        for row in range(query_impacts.shape[0]):
+            begin, end = query_impacts.indptr[row], query_impacts.indptr[row + 1]
+            if begin == end:
+                results.append([])
+                continue
+            query = hash_map()
+            for column, value in zip(query_impacts.indices[begin:end], query_impacts.data[begin:end]):
+                query.put(vocabulary[column], integer(int(value)))
+            results.append([(hit.docid, reported_score(hit.score)) for hit in self._searcher.search(query, depth)])
+        return results
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._matrix = None

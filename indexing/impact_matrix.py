@@ -1,0 +1,41 @@
+"""The impact index as a term x document matrix, stored beside the Lucene impact index.
+
+Both hold the same integer impacts, so scoring a query is one sparse product (no hit crosses the
+Python/Java bridge) with the scores Lucene would give: sum of query impact x document impact.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+MATRIX_FILE = "impacts.npz"
+VOCABULARY_FILE = "vocabulary.json"
+
+
+@dataclass(frozen=True)
+class ImpactMatrix:
+    impacts: sp.csr_matrix  # vocabulary x docs, integer values stored as float32
+    vocabulary: list[str]  # the model's tokens by id: row i is token vocabulary[i]
+
+    def save(self, folder: Path) -> dict[str, int]:
+        matrix = self.impacts.tocsr()
+        matrix.sort_indices()
+        np.savez(folder / MATRIX_FILE, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, shape=np.asarray(matrix.shape))
+        (folder / VOCABULARY_FILE).write_text(json.dumps(self.vocabulary), encoding="utf-8")
+        used_terms = int(np.count_nonzero(np.diff(matrix.indptr)))
+        return {"postings": int(matrix.nnz), "terms": used_terms, "total_impact": int(matrix.data.sum(dtype=np.float64))}
+
+    @classmethod
+    def load(cls, folder: Path) -> ImpactMatrix:
+        with np.load(folder / MATRIX_FILE) as arrays:
+            matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
+        return cls(matrix, json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8")))
+
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / MATRIX_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()

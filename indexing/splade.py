@@ -1,0 +1,149 @@
+"""Build the SPLADE sub-index: document vectors (cached), quantized to integer impacts, indexed by
+Lucene as an impact index (Anserini JsonVectorCollection, pretokenized) and kept as a matrix too."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import scipy.sparse as sp
+from tqdm import tqdm
+
+from braid.engine.config import SpladeConfig
+from braid.engine.errors import BraidError
+from braid.engine.impacts import quantize
+from braid.engine.jvm import java_class
+from braid.engine.models import model_identity
+from braid.engine.sparse_encoder import SpladeEncoder
+from braid.indexing.build_context import BuildContext
+from braid.indexing.dense import dense_text
+from braid.indexing.docstore import DocStore
+from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+from braid.indexing.impact_matrix import ImpactMatrix
+from braid.indexing.manifest import RetrieverEntry
+from braid.indexing.readers import Document
+
+LUCENE_FOLDER = "lucene"
+_ENCODE_CHUNK = 8192  # documents read back from the docstore per encoding step
+_SHARD_SIZE = 100_000  # documents per staged JsonVectorCollection file
+
+
+class SpladeBuilder:
+    name = "splade"
+
+    def __init__(self, index_root: Path, config: SpladeConfig, threads: int = 2, cache: EmbeddingCache | None = None) -> None:
+        self._folder = index_root / self.name
+        self._folder.mkdir()
+        self._input = index_root / "_splade_input"
+        self._config = config.with_concrete_precision()
+        self._threads = threads
+        self._cache = cache or EmbeddingCache()
+
+    def add(self, document: Document) -> None:
+        """Encoding waits for finish(): it reads the docstore back in bounded chunks."""
+
+    def finish(self, context: BuildContext) -> RetrieverEntry:
+        encoder = SpladeEncoder(self._config)
+        key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
+        started = time.perf_counter()
+        weights = self._cache.load_sparse(key, context.doc_count)
+        cached = weights is not None
+        if weights is None:
+            weights = self._encode_corpus(encoder, context)
+            self._cache.store_sparse(key, weights)
+        encode_seconds = time.perf_counter() - started
+        impacts = quantize(weights, self._config.scale, self._config.doc_top_terms)
+        started = time.perf_counter()
+        self._stage_collection(impacts, encoder.vocabulary, context)
+        self._run_lucene()
+        lucene_seconds = time.perf_counter() - started
+        matrix_stats = ImpactMatrix(impacts.T.tocsr(), encoder.vocabulary).save(self._folder)
+        self._check_against_lucene(matrix_stats)
+        return RetrieverEntry(
+            kind="splade",
+            path=self.name,
+            params=self._config.to_dict(),
+            details={
+                "model_path": encoder.resolved,
+                "vectors": "cache" if cached else "encoded",
+                "encode_seconds": round(encode_seconds, 2),
+                "docs_per_second": None if cached else round(context.doc_count / encode_seconds, 1),
+                "lucene_seconds": round(lucene_seconds, 2),
+                "lucene_index": LUCENE_FOLDER,
+                "impact_matrix": matrix_stats,
+                "terms_per_doc": round(impacts.nnz / max(1, context.doc_count), 1),
+            },
+        )
+
+    def _encode_corpus(self, encoder: SpladeEncoder, context: BuildContext) -> sp.csr_matrix:
+        parts: list[sp.csr_matrix] = []
+        store = DocStore(context.docstore_path)
+        try:
+            with tqdm(total=context.doc_count, desc="encoding (splade)", unit=" docs", disable=None if context.progress else True) as bar:
+                chunk: list[str] = []
+                for document in store:
+                    chunk.append(dense_text(document))
+                    if len(chunk) == _ENCODE_CHUNK:
+                        parts.append(encoder.encode_documents(chunk))
+                        bar.update(len(chunk))
+                        chunk = []
+                if chunk:
+                    parts.append(encoder.encode_documents(chunk))
+                    bar.update(len(chunk))
+        finally:
+            store.close()
+        return sp.vstack(parts, format="csr")
+
+    def _stage_collection(self, impacts: sp.csr_matrix, vocabulary: list[str], context: BuildContext) -> None:
+        """Anserini's JsonVectorCollection: {"id", "contents", "vector": {token: impact}} per line."""
+        self._input.mkdir()
+        store = DocStore(context.docstore_path)
+        try:
+            doc_ids = store.ids()
+        finally:
+            store.close()
+        handle = None
+        try:
+            for row, doc_id in enumerate(doc_ids):
+                if row % _SHARD_SIZE == 0:
+                    if handle is not None:
+                        handle.close()
+                    handle = (self._input / f"part-{row // _SHARD_SIZE:05d}.jsonl").open("w", encoding="utf-8")
+                begin, end = impacts.indptr[row], impacts.indptr[row + 1]
+                vector = {vocabulary[column]: int(value) for column, value in zip(impacts.indices[begin:end], impacts.data[begin:end])}
+                handle.write(json.dumps({"id": doc_id, "contents": "", "vector": vector}) + "\n")
+        finally:
+            if handle is not None:
+                handle.close()
+
+    def _run_lucene(self) -> None:
+        indexer = java_class("io.anserini.index.IndexCollection")
+        indexer.main([
+            "-collection", "JsonVectorCollection",
+            "-generator", "DefaultLuceneDocumentGenerator",
+            "-input", str(self._input),
+            "-index", str(self._folder / LUCENE_FOLDER),
+            "-threads", str(self._threads),
+            "-impact", "-pretokenized",
+            "-quiet",
+        ])  # fmt: skip
+        shutil.rmtree(self._input)
+
+    def _check_against_lucene(self, matrix_stats: dict[str, int]) -> None:
+        """Every token must survive the round trip through Lucene with its impact (e.g. `##ing`)."""
+        index_path = self._folder / LUCENE_FOLDER
+        if not any(index_path.glob("segments_*")):
+            raise BraidError(f"Lucene produced no impact index at {index_path}; see the Java log above")
+        utils = java_class("io.anserini.index.IndexReaderUtils")
+        reader = utils.getReader(str(index_path))
+        try:
+            stats = utils.getIndexStats(reader)
+            lucene = {str(key): int(stats.get(key)) for key in stats.keySet().toArray()}
+        finally:
+            reader.close()
+        expected = {"unique_terms": matrix_stats["terms"], "total_terms": matrix_stats["total_impact"]}
+        found = {name: lucene.get(name) for name in expected}
+        if found != expected:
+            raise BraidError(f"the Lucene impact index disagrees with braid's impact matrix: {found} vs {expected}")
