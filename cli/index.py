@@ -47,7 +47,7 @@ from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
 @click.option(
     "--splade-stopwords/--splade-keep-stopwords",
     "splade_query_stopwords",
-    default=False,
+    default=True,
     show_default=True,
     help="Drop stopword and punctuation tokens from SPLADE query vectors by default.",
 )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from braid.engine.config import DenseConfig
-from braid.engine.models import model_not_found, resolve_model
+from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
 
 
 class DenseEncoder:
@@ -33,7 +33,8 @@ class DenseEncoder:
                 torch.set_num_threads(os.cpu_count() or 1)
                 dtype = torch.bfloat16 if self.config.precision == "bfloat16" else torch.float32
                 try:
-                    model = SentenceTransformer(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
+                    with quiet_model_loading():
+                        model = SentenceTransformer(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
                 except (OSError, ValueError) as error:
                     raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
                 model.max_seq_length = self.config.max_seq_length

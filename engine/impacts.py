@@ -49,16 +49,14 @@ def _keep_top_terms(weights: sp.csr_matrix, top_terms: int) -> sp.csr_matrix:
     return weights
 
 
+def is_stopword_token(token: str) -> bool:
+    """A stopword, punctuation or a special token ([CLS], [unused0], ...)."""
+    return token.lower() in _QUERY_STOPWORDS or not _HAS_WORD_CHARACTER.search(token) or (token.startswith("[") and token.endswith("]"))
+
+
 def stopword_columns(vocabulary: Sequence[str]) -> np.ndarray:
-    """Vocabulary indices of stopwords, punctuation and special tokens ([CLS], [unused0], ...)."""
-    dropped = [
-        index
-        for index, token in enumerate(vocabulary)
-        if token.lower() in _QUERY_STOPWORDS
-        or not _HAS_WORD_CHARACTER.search(token)
-        or (token.startswith("[") and token.endswith("]"))
-    ]
-    return np.asarray(dropped, dtype=np.int64)
+    """Vocabulary indices of every token `is_stopword_token` matches."""
+    return np.asarray([index for index, token in enumerate(vocabulary) if is_stopword_token(token)], dtype=np.int64)
 
 
 def drop_columns(weights: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
@@ -66,3 +64,11 @@ def drop_columns(weights: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
     weights.data[np.isin(weights.indices, columns)] = 0
     weights.eliminate_zeros()
     return weights
+
+
+def clear_rows(weights: sp.csr_matrix, rows: Sequence[bool]) -> sp.csr_matrix:
+    """Empty the rows flagged True (queries with nothing to search for)."""
+    keep = sp.diags(np.logical_not(np.asarray(rows, dtype=bool)).astype(weights.dtype))
+    cleared = (keep @ weights).tocsr()
+    cleared.eliminate_zeros()
+    return cleared

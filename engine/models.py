@@ -8,8 +8,11 @@ normal loading path, and a failure lists what is available locally.
 from __future__ import annotations
 
 import hashlib
+import logging
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from braid.engine.errors import BraidError
@@ -86,3 +89,19 @@ def model_identity(resolved: str) -> str:
         if file.is_file():
             digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
     return f"local:{digest.hexdigest()[:16]}"
+
+
+@contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """transformers draws a progress bar per weights file and sentence-transformers logs how it
+    adapts a model; braid reports what matters itself (and refuses unsuitable models in one line)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    logger = logging.getLogger("sentence_transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from braid.engine.config import SpladeConfig
 from braid.engine.errors import BraidError
-from braid.engine.models import model_not_found, resolve_model
+from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
 
 # Logit values held at once per batch (batch x tokens x vocabulary): ~64 MB of float32.
 _LOGITS_PER_CHUNK = 16_000_000
@@ -54,7 +54,8 @@ class SpladeEncoder:
         torch.set_num_threads(os.cpu_count() or 1)
         dtype = torch.bfloat16 if self.config.precision == "bfloat16" else torch.float32
         try:
-            model = SparseEncoder(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
+            with quiet_model_loading():
+                model = SparseEncoder(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
         except (OSError, ValueError) as error:
             raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
         transformer, pooling = model[0], model[len(model) - 1]
@@ -86,6 +87,11 @@ class SpladeEncoder:
         """The model's tokens by id: column i of an encoded vector is token vocabulary[i]."""
         self._loaded()
         return self._vocabulary
+
+    def input_tokens(self, texts: Sequence[str]) -> list[list[str]]:
+        """The word pieces the model reads for each text, special tokens excluded."""
+        tokenizer = self._loaded().tokenizer
+        return [tokenizer.tokenize(text)[: self.config.max_seq_length] for text in texts]
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> sp.csr_matrix:
         return self._encode(texts, progress)

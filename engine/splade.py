@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from braid.engine.config import SpladeConfig
 from braid.engine.errors import BraidError
-from braid.engine.impacts import drop_columns, quantize, stopword_columns
+from braid.engine.impacts import clear_rows, drop_columns, is_stopword_token, quantize, stopword_columns
 from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.retriever import Ranking
@@ -77,7 +77,16 @@ class SpladeRetriever:
                 f"{len(matrix.vocabulary)}; search it with the model it was built with"
             )
         impacts = quantize(weights, self.config.scale)
-        return drop_columns(impacts, self._stopwords) if self.config.query_stopwords else impacts
+        if self.config.query_stopwords:
+            impacts = drop_columns(impacts, self._stopwords)
+        # The model expands even an empty text (from [CLS] and [SEP] alone) into words such as
+        # "means"; a query with no word to search for gets no hits instead.
+        empty = [not any(self._counts(token) for token in tokens) for tokens in self._encoder.input_tokens(queries)]
+        return clear_rows(impacts, empty) if any(empty) else impacts
+
+    def _counts(self, token: str) -> bool:
+        """Whether a query token carries meaning under this retriever's stopword setting."""
+        return not (self.config.query_stopwords and is_stopword_token(token))
 
     def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
         if depth <= 0 or not queries:

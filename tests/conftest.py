@@ -108,3 +108,12 @@ def hybrid_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_
     out = tmp_path_factory.mktemp("indexes") / "scifact-small"
     build_index(scifact_small / "corpus.jsonl", out, retrievers=["bm25", "dense"], progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def splade_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from braid.indexing.build import build_index
+
+    out = tmp_path_factory.mktemp("indexes") / "scifact-small-splade"
+    build_index(scifact_small / "corpus.jsonl", out, retrievers=["splade"], progress=False)
+    return out

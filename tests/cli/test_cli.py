@@ -152,3 +152,26 @@ def test_unknown_dense_model_is_one_line(scifact_small: Path, tmp_path: Path) ->
     result = braid("index", str(scifact_small), "--out", str(tmp_path / "x"), "--retrievers", "dense", "--dense-model", "acme/nope", env={"HF_HUB_OFFLINE": "1"})
     assert_one_line_error(result, "acme/nope", "all-MiniLM-L6-v2")
     assert not (tmp_path / "x").exists()
+
+
+def test_splade_index_search_and_eval_through_the_cli(scifact_small: Path, embedding_cache_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index"
+    built = braid("index", str(scifact_small), "--out", str(out), "--retrievers", "splade", "--splade-stopwords")
+    assert built.returncode == 0, built.stderr
+    result = braid("search", str(out), "vitamin D and bone density", "--json", "-k", "3")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["retrievers"] == ["splade"] and len(payload["hits"]) == 3
+    scored = braid("eval", str(out), str(scifact_small), "--json", "--splade-backend", "lucene")
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads(scored.stdout)
+    assert report["retrievers"]["splade"]["backend"] == "lucene" and report["retrievers"]["splade"]["query_stopwords"] is True
+    assert report["metrics"]["ndcg@10"] > 0.6
+    kept = braid("eval", str(out), str(scifact_small), "--json", "--splade-keep-stopwords")
+    assert json.loads(kept.stdout)["retrievers"]["splade"]["query_stopwords"] is False
+
+
+def test_sparse_model_without_mlm_head_is_one_line(scifact_small: Path, embedding_cache_dir: Path, tmp_path: Path) -> None:
+    result = braid("index", str(scifact_small), "--out", str(tmp_path / "x"), "--retrievers", "splade", "--sparse-model", "sentence-transformers/all-MiniLM-L6-v2")
+    assert_one_line_error(result, "all-MiniLM-L6-v2", "not a SPLADE model")
+    assert not (tmp_path / "x").exists()

@@ -19,7 +19,8 @@ CASES = [(dataset, method) for dataset, methods in EXPECTED.items() for method i
 def test_published_scores_are_reproduced(dataset: str, method: str, data_root: Path, tmp_path: Path, embedding_cache_dir: Path) -> None:
     expected = EXPECTED[dataset][method]
     index = tmp_path / dataset
-    built = braid("index", dataset, "--out", str(index), "--retrievers", method, "--data-dir", str(data_root))
+    extra = [str(arg) for arg in expected.get("index_args", [])]
+    built = braid("index", dataset, "--out", str(index), "--retrievers", method, "--data-dir", str(data_root), *extra)
     assert built.returncode == 0, built.stderr
     scored = braid("eval", str(index), dataset, "--retrievers", method, "--json", "--data-dir", str(data_root))
     assert scored.returncode == 0, scored.stderr
