@@ -26,7 +26,7 @@ from braid.engine.errors import BraidError
 from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
 from braid.engine.retriever import Ranking
-from braid.engine.sparse_topk import doc_id_order, search_matrix
+from braid.engine.sparse_topk import doc_id_order, ordinals, scores_at, search_matrix
 from braid.indexing.term_docs import TermDocs
 
 BACKENDS = ("matrix", "lucene")
@@ -63,6 +63,7 @@ class BM25Retriever:
         self._weights_by_boost: dict[float, sp.csr_matrix] = {}
         self._stacked: dict[tuple[float, ...], sp.csr_matrix] = {}
         self._doc_ids: Sequence[str] = ()
+        self._position: dict[str, int] | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
         if backend == "matrix":
             if doc_ids is None:
@@ -117,12 +118,13 @@ class BM25Retriever:
                 self._stacked[boosts] = stacked
         return stacked
 
-    def _search_matrix(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def _query_matrix(self, queries: Sequence[str]) -> tuple[sp.csr_matrix, tuple[float, ...]]:
+        """Anserini's bag-of-words query: each distinct term once, boosted by its count in the query;
+        column slot * terms + term, one slot per distinct boost."""
         num_terms = self._weights(1.0).shape[0]
         assert self._term_docs is not None
         vocabulary = self._term_docs.vocabulary
         analyzer = LuceneAnalyzer.shared()
-        # Anserini's bag-of-words query: each distinct term once, boosted by its count in the query.
         entries: list[tuple[int, int, float]] = []
         for row, query in enumerate(queries):
             for term, count in Counter(analyzer.tokens(query)).items():
@@ -135,11 +137,34 @@ class BM25Retriever:
             (np.ones(len(entries)), ([row for row, _, _ in entries], [slot[boost] * num_terms + column for _, column, boost in entries])),
             shape=(len(queries), num_terms * len(boosts)),
         )
+        return query_matrix, boosts
+
+    def _search_matrix(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+        query_matrix, boosts = self._query_matrix(queries)
         return search_matrix(
             query_matrix, self._stacked_weights(boosts), depth, self._doc_ids, self._tie_rank,
             to_scores=as_lucene_scores,
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
         )  # fmt: skip
+
+    def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        """Lucene's BM25 score of each given document (0 when no query term occurs in it)."""
+        if self._doc_ids_source is None or not TermDocs.exists(self.folder):
+            raise BraidError("exact BM25 scores need the index's term matrix and doc ids")
+        query_matrix, boosts = self._query_matrix(queries)
+        sums = (query_matrix @ self._stacked_weights(boosts)).tocsr()
+        position = self._positions()
+        result = []
+        for row, wanted in enumerate(doc_ids):
+            values = as_lucene_scores(scores_at(sums, row, ordinals(wanted, position)))
+            result.append(dict(zip(wanted, values.astype(np.float64).tolist())))
+        return result
+
+    def _positions(self) -> dict[str, int]:
+        with self._lock:
+            if self._position is None:
+                self._position = {doc: ordinal for ordinal, doc in enumerate(self._doc_ids)}
+            return self._position
 
     # -- lucene backend ------------------------------------------------------------------------
 

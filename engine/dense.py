@@ -13,7 +13,7 @@ from braid.engine.config import DenseConfig
 from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.errors import BraidError
 from braid.engine.retriever import Ranking
-from braid.engine.sparse_topk import doc_id_order, top_k
+from braid.engine.sparse_topk import doc_id_order, ordinals, top_k
 
 EMBEDDINGS_FILE = "embeddings.npy"
 HNSW_FILE = "hnsw.bin"
@@ -45,6 +45,7 @@ class DenseRetriever:
         self._graph: Any = None
         self._doc_ids: np.ndarray | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
+        self._position: dict[str, int] | None = None
 
     def _state(self) -> tuple[np.ndarray, Any, np.ndarray]:
         with self._lock:
@@ -85,6 +86,21 @@ class DenseRetriever:
         labels, distances = graph.knn_query(query_vectors, k=depth, num_threads=1)
         # hnswlib's "ip" distance is 1 - inner product.
         return [list(zip(doc_ids[row_labels].tolist(), (1.0 - row_distances.astype(np.float64)).tolist())) for row_labels, row_distances in zip(labels, distances)]
+
+    def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        """Cosine of the query with each given document's stored vector."""
+        vectors, _, ids = self._state()
+        with self._lock:
+            if self._position is None:
+                self._position = {doc: ordinal for ordinal, doc in enumerate(ids.tolist())}
+            position = self._position
+        query_vectors = self.encode(queries)
+        result = []
+        for query, wanted in zip(query_vectors, doc_ids):
+            rows = ordinals(wanted, position)
+            values = np.asarray(vectors[rows], dtype=np.float32) @ query if len(rows) else np.empty(0)
+            result.append(dict(zip(wanted, values.astype(np.float64).tolist())))
+        return result
 
     def _exact_one(self, vectors: np.ndarray, doc_ids: np.ndarray, query: np.ndarray, depth: int) -> Ranking:
         scores = np.asarray(vectors @ query, dtype=np.float32)

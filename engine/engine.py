@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -13,21 +15,32 @@ from braid.engine.errors import BraidError
 from braid.engine.hits import Hit
 from braid.engine.retriever import Ranking, Retriever
 from braid.engine.splade import SpladeRetriever
+from braid.fusion.config import FusionConfig, read_tuned
+from braid.fusion.types import Contribution, FusedHit
 from braid.indexing.docstore import DOCSTORE_NAME, DocStore
 from braid.indexing.manifest import Manifest, RetrieverEntry
 
 # Candidate depth per retriever: evaluation needs deep lists, interactive search does not.
 EVAL_DEPTH = 1000
+SEARCH_DEPTH = 100
+RETRIEVER_KINDS = ("bm25", "splade", "dense")
 
 
 class Engine:
-    """A searchable index. Opening reads only the manifest; Java starts at the first query."""
+    """A searchable index. Opening reads only the manifest; Java and models start at the first query.
 
-    def __init__(self, path: Path, manifest: Manifest, retrievers: dict[str, Retriever], docstore: DocStore) -> None:
+    With several retrievers a query goes to all of them at once (one thread each: the encoders,
+    hnswlib, scipy and Lucene do most of their work outside Python's lock) and their lists are fused.
+    """
+
+    def __init__(self, path: Path, manifest: Manifest, retrievers: dict[str, Retriever], docstore: DocStore, fusion: FusionConfig | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.retrievers = retrievers
         self.docstore = docstore
+        self.fusion = fusion or FusionConfig()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -40,6 +53,7 @@ class Engine:
         dense_exact: bool = False,
         splade_backend: str = "matrix",
         splade_query_stopwords: bool | None = None,
+        fusion: FusionConfig | None = None,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
@@ -48,46 +62,106 @@ class Engine:
         `ef_search` overrides the HNSW search breadth; `dense_exact` scans all vectors instead.
         `splade_backend` is "matrix" (numpy over the impact matrix) or "lucene" (Anserini's impact
         searcher): same rankings. `splade_query_stopwords` overrides the built query stopword setting.
+        `fusion` defaults to what `braid tune` stored in the index, else `FusionConfig()`.
         """
         path = Path(path)
         manifest = Manifest.read(path)
         available = list(manifest.retrievers)
-        chosen = list(retrievers) if retrievers else available
+        chosen = list(dict.fromkeys(retrievers)) if retrievers else available
         for name in chosen:
+            if name not in RETRIEVER_KINDS:
+                raise BraidError(f"unknown retriever {name!r}; choose from {', '.join(RETRIEVER_KINDS)}")
             if name not in manifest.retrievers:
                 raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
-        if len(chosen) > 1:
-            raise BraidError(
-                f"searching {', '.join(chosen)} together needs fusion, which this version does not have yet; pick one with --retrievers"
-            )
+        if fusion is None:
+            tuned = read_tuned(path)
+            fusion = tuned[0] if tuned is not None and set(tuned[0].weights) <= set(chosen) else FusionConfig()
+        fusion.check_retrievers(chosen)
         docstore = DocStore(path / DOCSTORE_NAME)
         options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact, splade_backend, splade_query_stopwords)
         opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, options) for name in chosen}
-        return cls(path, manifest, opened, docstore)
+        return cls(path, manifest, opened, docstore, fusion)
+
+    def retrieve(self, queries: Sequence[str], depth: int) -> dict[str, list[Ranking]]:
+        """Each retriever's lists for the queries, all retrievers at once (the input of fusion)."""
+        if len(self.retrievers) == 1:
+            ((name, retriever),) = self.retrievers.items()
+            return {name: retriever.search(queries, depth)}
+        pool = self._threads()
+        futures = {name: pool.submit(retriever.search, queries, depth) for name, retriever in self.retrievers.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+    def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
+        """Fused, explained hits per query, from `retrieve`'s lists (kept apart so tuning can reuse them)."""
+        if len(per_retriever) == 1:
+            ((name, rankings),) = per_retriever.items()
+            return [
+                [FusedHit(doc, score, {name: Contribution(rank, score, score)}) for rank, (doc, score) in enumerate(ranking[:k], start=1)]
+                for ranking in rankings
+            ]
+        exact = self._exact_scores(queries, per_retriever) if self._needs_exact() else None
+        fused = []
+        for position in range(len(queries)):
+            lists = {name: rankings[position] for name, rankings in per_retriever.items()}
+            exact_here = {name: scores[position] for name, scores in exact.items()} if exact else None
+            fused.append(self.fusion.fuse(lists, k, exact_here, explain))
+        return fused
+
+    def search_fused(self, queries: Sequence[str], k: int, depth: int, explain: bool = True) -> list[list[FusedHit]]:
+        return self.fuse(queries, self.retrieve(queries, max(depth, k)), k, explain)
 
     def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
         """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
         query_ids = list(queries)
-        (retriever,) = self.retrievers.values()
-        rankings = retriever.search([queries[query_id] for query_id in query_ids], depth)
+        texts = [queries[query_id] for query_id in query_ids]
+        if len(self.retrievers) == 1:
+            (rankings,) = self.retrieve(texts, depth).values()
+        else:
+            rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in self.search_fused(texts, depth, depth, explain=False)]
         return dict(zip(query_ids, rankings))
 
-    def batch_search(self, queries: Mapping[str, str] | Sequence[str], k: int = 10) -> dict[str, list[Hit]]:
-        """Hits with titles for many queries; a plain list of texts gets ids "0", "1", ..."""
+    def batch_search(self, queries: Mapping[str, str] | Sequence[str], k: int = 10, depth: int = SEARCH_DEPTH) -> dict[str, list[Hit]]:
+        """Hits with titles and per-retriever explanations for many queries; a plain list of texts
+        gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion."""
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
         named = dict(queries) if isinstance(queries, Mapping) else {str(i): text for i, text in enumerate(queries)}
-        rankings = self.run(named, depth=k)
-        titles = self.docstore.titles(doc for ranking in rankings.values() for doc, _ in ranking)
+        texts = list(named.values())
+        fused = self.search_fused(texts, k, depth)
+        titles = self.docstore.titles(hit.doc_id for hits in fused for hit in hits)
         return {
-            query_id: [Hit(doc, score, rank, titles.get(doc, "")) for rank, (doc, score) in enumerate(ranking, start=1)]
-            for query_id, ranking in rankings.items()
+            query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=1)]
+            for query_id, hits in zip(named, fused)
         }
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        return self.batch_search({"q": query}, k)["q"]
+    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH) -> list[Hit]:
+        return self.batch_search({"q": query}, k, depth)["q"]
+
+    def _needs_exact(self) -> bool:
+        return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(self.retrievers) > 1
+
+    def _exact_scores(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]) -> dict[str, list[dict[str, float]]]:
+        """For each retriever, its real score for every fused candidate it did not return."""
+        union = [dict.fromkeys(doc for rankings in per_retriever.values() for doc, _ in rankings[i]) for i in range(len(queries))]
+        wanted: dict[str, list[list[str]]] = {}
+        for name, rankings in per_retriever.items():
+            returned = [{doc for doc, _ in ranking} for ranking in rankings]
+            wanted[name] = [[doc for doc in union[i] if doc not in returned[i]] for i in range(len(queries))]
+        pool = self._threads()
+        futures = {name: pool.submit(self.retrievers[name].score, queries, wanted[name]) for name in per_retriever}  # type: ignore[attr-defined]
+        return {name: future.result() for name, future in futures.items()}
+
+    def _threads(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=len(self.retrievers), thread_name_prefix="braid-retriever")
+            return self._pool
 
     def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
         for retriever in self.retrievers.values():
             retriever.close()
         self.docstore.close()

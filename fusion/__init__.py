@@ -1,4 +1,4 @@
-"""Fusion of ranked lists (convex combination with normalization, RRF): pure functions, no I/O.
+"""Fusion of ranked lists: convex combination with score normalization, and Reciprocal Rank Fusion.
 
-Empty until the hybrid-engine issue lands; the engine refuses multi-retriever searches until then.
+Pure functions over (doc id, score) lists; the engine supplies the lists, tuning searches the settings.
 """

@@ -85,7 +85,8 @@ def test_search_json_with_lucene_syntax(cli_index: Path) -> None:
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["k"] == 2 and len(payload["hits"]) == 2
-    assert set(payload["hits"][0]) == {"doc_id", "score", "rank", "title"}
+    assert set(payload["hits"][0]) == {"doc_id", "score", "rank", "title", "sources"}
+    assert payload["hits"][0]["sources"]["bm25"]["rank"] == 1
 
 
 def test_refuses_to_overwrite_without_the_flag(cli_index: Path, scifact_slice: Path) -> None:

@@ -1,0 +1,125 @@
+"""How to fuse: method, normalization, weights, RRF k, missing-document policy. Stored as
+`fusion.json` in an index directory once tuned, so later searches use it by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from braid.engine.errors import BraidError
+from braid.fusion.convex import MISSING_POLICIES, convex_combination
+from braid.fusion.normalize import NORMALIZATIONS
+from braid.fusion.rrf import DEFAULT_RRF_K, reciprocal_rank_fusion
+from braid.fusion.types import FusedHit, Ranking
+
+FUSION_METHODS = ("cc", "rrf")
+FUSION_FILE = "fusion.json"
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Empty `weights` means equal weights over the retrievers searched."""
+
+    method: str = "cc"
+    norm: str = "tmm"
+    weights: dict[str, float] = field(default_factory=dict)
+    rrf_k: float = DEFAULT_RRF_K
+    rrf_k_per_list: dict[str, float] = field(default_factory=dict)
+    missing: str = "min"
+
+    def __post_init__(self) -> None:
+        _check_choice("fusion", self.method, FUSION_METHODS)
+        _check_choice("normalization", self.norm, NORMALIZATIONS)
+        _check_choice("missing-document policy", self.missing, MISSING_POLICIES)
+        for name, value in {**self.weights, **{f"rrf k of {k}": v for k, v in self.rrf_k_per_list.items()}}.items():
+            if not value >= 0:
+                raise BraidError(f"weight {name}={value} is negative; weights must be >= 0")
+        if self.weights and not any(value > 0 for value in self.weights.values()):
+            raise BraidError(f"weights {format_weights(self.weights)} are all zero; give at least one retriever a positive weight")
+        if not self.rrf_k >= 0:
+            raise BraidError(f"rrf k must be >= 0, got {self.rrf_k}")
+
+    def check_retrievers(self, available: Sequence[str]) -> None:
+        for name in [*self.weights, *self.rrf_k_per_list]:
+            if name not in available:
+                raise BraidError(f"weight for unknown retriever {name!r}; searching: {', '.join(available)}")
+
+    def weights_for(self, names: Sequence[str]) -> dict[str, float]:
+        if not self.weights:
+            return {name: 1.0 / len(names) for name in names}
+        return {name: float(self.weights.get(name, 0.0)) for name in names}
+
+    def fuse(
+        self, rankings: Mapping[str, Ranking], depth: int, exact_scores: Mapping[str, Mapping[str, float]] | None = None, explain: bool = True
+    ) -> list[FusedHit]:
+        names = list(rankings)
+        if self.method == "rrf":
+            return reciprocal_rank_fusion(rankings, self.rrf_k, self.rrf_k_per_list, self.weights_for(names), depth, explain)
+        return convex_combination(rankings, self.weights_for(names), self.norm, self.missing, exact_scores, k=depth, explain=explain)
+
+    def replace(self, **changes: Any) -> FusionConfig:
+        return replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> FusionConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(values) - known
+        if unknown:
+            raise BraidError(f"unknown fusion setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+
+def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise BraidError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """`bm25=0.2,splade=0.3,dense=0.5` -> {"bm25": 0.2, ...}, with errors naming the bad part."""
+    weights: dict[str, float] = {}
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip():
+            raise BraidError(f"--weights: {part!r} is not NAME=WEIGHT (e.g. bm25=0.2,splade=0.3,dense=0.5)")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise BraidError(f"--weights: {value.strip()!r} in {part!r} is not a number") from None
+    if not weights:
+        raise BraidError("--weights needs at least one NAME=WEIGHT")
+    return weights
+
+
+def format_weights(weights: Mapping[str, float]) -> str:
+    return ",".join(f"{name}={value:g}" for name, value in weights.items())
+
+
+def read_tuned(index_dir: str | Path) -> tuple[FusionConfig, dict[str, Any]] | None:
+    """The fusion config `braid tune` stored in this index, and how it was chosen; None if untuned."""
+    path = Path(index_dir) / FUSION_FILE
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return FusionConfig.from_dict(stored["config"]), dict(stored.get("tuned_on", {}))
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise BraidError(f"{path}: damaged fusion settings ({type(error).__name__}: {error}); run `braid tune` again") from error
+
+
+def write_tuned(index_dir: str | Path, config: FusionConfig, tuned_on: Mapping[str, Any]) -> Path:
+    """Written beside the manifest under a temporary name and renamed: never half-written."""
+    path = Path(index_dir) / FUSION_FILE
+    temporary = path.with_name(f".{FUSION_FILE}.{uuid.uuid4().hex[:8]}")
+    temporary.write_text(json.dumps({"config": config.to_dict(), "tuned_on": dict(tuned_on)}, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
