@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import data_dir_option, open_engine, retrievers_option, search_overrides
+from braid.cli.options import fusion_options, data_dir_option, open_engine, retrievers_option, search_overrides
 
 
 @click.command("eval")
@@ -21,6 +21,7 @@ from braid.cli.options import data_dir_option, open_engine, retrievers_option, s
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @retrievers_option
 @search_overrides
+@fusion_options
 @data_dir_option
 def eval_command(
     index_dir: str,
@@ -46,6 +47,7 @@ def eval_command(
         run = engine.run(split_data.queries, depth=depth)
         seconds = time.perf_counter() - started
         settings = {name: _settings(retriever) for name, retriever in engine.retrievers.items()}
+        fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
     if run_path:
         write_trec_run(run, run_path, tag="braid-" + "+".join(settings))
     result = evaluate(run, split_data.qrels, DEFAULT_METRICS, drop_self_hits=not keep_self_hits)
@@ -55,6 +57,7 @@ def eval_command(
         "queries": result.num_queries,
         "depth": depth,
         "retrievers": settings,
+        "fusion": fusion,
         "metrics": result.means,
         "search_seconds": round(seconds, 3),
         "queries_per_second": round(len(split_data.queries) / seconds, 1) if seconds > 0 else None,
@@ -63,6 +66,8 @@ def eval_command(
         click.echo(json.dumps(report))
         return
     click.echo(f"{dataset.name} / {split}: {result.num_queries} queries, depth {depth}, retrievers {json.dumps(settings)}")
+    if fusion:
+        click.echo(f"fusion: {json.dumps(fusion)}")
     for name, value in result.means.items():
         click.echo(f"  {name:<12} {value:.4f}")
     click.echo(f"  searched in {seconds:.2f} s ({report['queries_per_second']} q/s)")

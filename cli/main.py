@@ -11,6 +11,7 @@ import click
 from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command
 from braid.cli.search import search_command
+from braid.cli.tune import tune_command
 from braid.engine.errors import BraidError
 
 DEBUG_ENV = "BRAID_DEBUG"
@@ -34,6 +35,7 @@ def cli(java_heap: str | None) -> None:
 cli.add_command(index_command)
 cli.add_command(search_command)
 cli.add_command(eval_command)
+cli.add_command(tune_command)
 
 
 def main() -> None:

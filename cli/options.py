@@ -58,6 +58,15 @@ def search_overrides(function: F) -> F:
     return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
 
 
+def fusion_options(function: F) -> F:
+    """How several retrievers' lists are fused (default: what `braid tune` stored, else zscore CC)."""
+    function = click.option("--missing", type=click.Choice(["min", "zero", "exact"]), default=None, help="Score of a document a retriever did not return (cc).")(function)
+    function = click.option("--rrf-k", type=click.FloatRange(min=0), default=None, help="RRF k (default 60).")(function)
+    function = click.option("--weights", default=None, metavar="NAME=W,...", help="Per-retriever weights, e.g. bm25=0.2,splade=0.3,dense=0.5.")(function)
+    function = click.option("--norm", type=click.Choice(["minmax", "zscore", "tmm", "none"]), default=None, help="Score normalization (cc).")(function)
+    return click.option("--fusion", type=click.Choice(["cc", "rrf"]), default=None, help="Convex combination or Reciprocal Rank Fusion.")(function)
+
+
 def split_names(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -77,10 +86,18 @@ def open_engine(
     dense_exact: bool = False,
     splade_backend: str = "matrix",
     splade_query_stopwords: bool | None = None,
+    fusion: str | None = None,
+    norm: str | None = None,
+    weights: str | None = None,
+    rrf_k: float | None = None,
+    missing: str | None = None,
+    fusion_config: Any = None,
 ) -> Any:
-    """Open an engine, applying the options of `search_overrides` on top of what the index was built with."""
+    """Open an engine, applying the options of `search_overrides` and `fusion_options` on top of
+    what the index was built (and tuned) with; `fusion_config` replaces the stored fusion outright."""
     from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
+    from braid.fusion.config import FusionConfig, parse_weights, read_tuned
     from braid.indexing.manifest import Manifest
 
     bm25 = None
@@ -88,9 +105,18 @@ def open_engine(
         entry = Manifest.read(index_dir).retrievers.get("bm25")
         built = BM25Config.from_dict(entry.params) if entry else BM25Config()
         bm25 = built.replace(k1=bm25_k1, b=bm25_b)
+    names = split_names(retrievers)
+    if fusion_config is None:
+        tuned = read_tuned(index_dir)
+        usable = tuned is not None and (names is None or set(tuned[0].weights) <= set(names))
+        fusion_config = tuned[0] if usable else FusionConfig()  # type: ignore[index]
+        fusion_config = fusion_config.replace(
+            method=fusion, norm=norm, weights=parse_weights(weights) if weights else None, rrf_k=rrf_k, missing=missing
+        )
     return Engine.open(
         index_dir,
-        retrievers=split_names(retrievers),
+        retrievers=names,
+        fusion=fusion_config,
         bm25=bm25,
         bm25_backend=bm25_backend,
         ef_search=ef_search,

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import open_engine, retrievers_option, search_overrides
+from braid.cli.options import fusion_options, open_engine, retrievers_option, search_overrides
 
 _TITLE_WIDTH = 70
 
@@ -16,15 +16,19 @@ _TITLE_WIDTH = 70
 @click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("query")
 @click.option("-k", "k", type=click.IntRange(min=1, max=10_000), default=10, show_default=True, help="Hits to return.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table (always with per-retriever explanations).")
+@click.option("--explain", is_flag=True, help="Show each retriever's rank, raw score and normalized score under every hit.")
+@click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True, help="Candidates per retriever before fusion.")
 @retrievers_option
 @search_overrides
-def search_command(index_dir: str, query: str, k: int, as_json: bool, retrievers: str | None, **overrides: Any) -> None:
+@fusion_options
+def search_command(index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, retrievers: str | None, **overrides: Any) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
     with open_engine(index_dir, retrievers, **overrides) as engine:
-        hits = engine.search(query, k=k)
+        hits = engine.search(query, k=k, depth=depth)
         if as_json:
-            payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "hits": [hit.to_dict() for hit in hits]}
+            fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
+            payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "fusion": fusion, "hits": [hit.to_dict() for hit in hits]}
             click.echo(json.dumps(payload, ensure_ascii=False))
             return
         if not hits:
@@ -35,6 +39,11 @@ def search_command(index_dir: str, query: str, k: int, as_json: bool, retrievers
         for hit in hits:
             label = hit.title or _text_start(engine, hit.doc_id)
             click.echo(f"{hit.rank:>4}  {hit.doc_id:<{width}}  {hit.score:>9.4f}  {_shorten(label)}")
+            if explain:
+                for name, part in hit.sources.items():
+                    found = f"rank {part.rank:>4}" if part.rank else "not found"
+                    raw = "" if part.score is None else f"score {part.score:.4f}, "
+                    click.echo(f"{'':>6}{name:<8} {found}  ({raw}normalized {part.normalized:.4f})")
 
 
 def _text_start(engine: object, doc_id: str) -> str:

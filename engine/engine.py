@@ -99,7 +99,7 @@ class Engine:
                 [FusedHit(doc, score, {name: Contribution(rank, score, score)}) for rank, (doc, score) in enumerate(ranking[:k], start=1)]
                 for ranking in rankings
             ]
-        exact = self._exact_scores(queries, per_retriever) if self._needs_exact() else None
+        exact = self.exact_scores(queries, per_retriever) if self._needs_exact() else None
         fused = []
         for position in range(len(queries)):
             lists = {name: rankings[position] for name, rankings in per_retriever.items()}
@@ -140,7 +140,7 @@ class Engine:
     def _needs_exact(self) -> bool:
         return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(self.retrievers) > 1
 
-    def _exact_scores(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]) -> dict[str, list[dict[str, float]]]:
+    def exact_scores(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]) -> dict[str, list[dict[str, float]]]:
         """For each retriever, its real score for every fused candidate it did not return."""
         union = [dict.fromkeys(doc for rankings in per_retriever.values() for doc, _ in rankings[i]) for i in range(len(queries))]
         wanted: dict[str, list[list[str]]] = {}

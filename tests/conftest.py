@@ -117,3 +117,13 @@ def splade_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_
     out = tmp_path_factory.mktemp("indexes") / "scifact-small-splade"
     build_index(scifact_small / "corpus.jsonl", out, retrievers=["splade"], progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def three_way_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BM25, SPLADE and dense over the same 200 documents (vectors come from the shared cache)."""
+    from braid.indexing.build import build_index
+
+    out = tmp_path_factory.mktemp("indexes") / "scifact-small-three-way"
+    build_index(scifact_small / "corpus.jsonl", out, retrievers=["bm25", "splade", "dense"], progress=False)
+    return out

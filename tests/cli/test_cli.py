@@ -176,3 +176,33 @@ def test_sparse_model_without_mlm_head_is_one_line(scifact_small: Path, embeddin
     result = braid("index", str(scifact_small), "--out", str(tmp_path / "x"), "--retrievers", "splade", "--sparse-model", "sentence-transformers/all-MiniLM-L6-v2")
     assert_one_line_error(result, "all-MiniLM-L6-v2", "not a SPLADE model")
     assert not (tmp_path / "x").exists()
+
+
+def test_hybrid_search_tune_and_eval(three_way_small_index: Path, scifact_small: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index = tmp_path / "index"
+    shutil.copytree(three_way_small_index, index)
+    table = braid("search", str(index), "vitamin D and bone density", "-k", "2", "--explain")
+    assert table.returncode == 0, table.stderr
+    assert sum(line.split()[0] in ("bm25", "splade", "dense") for line in table.stdout.splitlines()) == 6
+    tuned = braid("tune", str(index), str(scifact_small), "--split", "test", "--step", "0.25", "--json")
+    assert tuned.returncode == 0, tuned.stderr
+    report = json.loads(tuned.stdout)
+    assert report["saved"] and (index / "fusion.json").is_file() and Path(report["plot"]).is_file()
+    assert report["value"] >= max(report["single_retrievers"].values())
+    assert report["settings_tried"] == 9 * 15 + 7 * 15  # 15 weightings of 3 retrievers at step 0.25
+    scored = json.loads(braid("eval", str(index), str(scifact_small), "--json").stdout)
+    assert scored["fusion"] == report["best"]
+    assert scored["metrics"]["ndcg@10"] == pytest.approx(report["value"], abs=0.01)
+    rrf = json.loads(braid("eval", str(index), str(scifact_small), "--json", "--fusion", "rrf", "--rrf-k", "10").stdout)
+    assert rrf["fusion"]["method"] == "rrf" and rrf["fusion"]["rrf_k"] == 10
+
+
+def test_bad_fusion_options_are_one_line(three_way_small_index: Path) -> None:
+    index = str(three_way_small_index)
+    assert_one_line_error(braid("search", index, "q", "--weights", "bm25=-1"), "bm25=-1", "negative")
+    assert_one_line_error(braid("search", index, "q", "--weights", "bm25=0,dense=0"), "all zero")
+    assert_one_line_error(braid("search", index, "q", "--weights", "colbert=1"), "'colbert'", "bm25, splade, dense")
+    assert_one_line_error(braid("search", index, "q", "--retrievers", "bm25,colbert"), "'colbert'", "bm25, splade, dense")
+    assert braid("search", index, "q", "--norm", "softmax").returncode == 2  # click lists the choices
