@@ -12,6 +12,7 @@ import numpy as np
 from braid.engine.config import DenseConfig
 from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.errors import BraidError
+from braid.engine.query_cache import QueryCache
 from braid.engine.retriever import Ranking
 from braid.engine.sparse_topk import doc_id_order, ordinals, top_k
 
@@ -46,6 +47,7 @@ class DenseRetriever:
         self._doc_ids: np.ndarray | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
         self._position: dict[str, int] | None = None
+        self._queries = QueryCache()
 
     def _state(self) -> tuple[np.ndarray, Any, np.ndarray]:
         with self._lock:
@@ -66,7 +68,8 @@ class DenseRetriever:
             return self._vectors, self._graph, self._doc_ids
 
     def encode(self, queries: Sequence[str]) -> np.ndarray:
-        vectors = self._encoder.encode_queries(queries)
+        rows = self._queries.encode(queries, lambda texts: list(self._encoder.encode_queries(texts)))
+        vectors = np.stack(rows) if rows else np.empty((0, self.dimension), dtype=np.float32)
         if vectors.shape[1] != self.dimension:
             raise BraidError(
                 f"model {self.config.model!r} gives {vectors.shape[1]}-d vectors but the index at {self.folder} holds {self.dimension}-d ones; "
@@ -106,6 +109,10 @@ class DenseRetriever:
         scores = np.asarray(vectors @ query, dtype=np.float32)
         best = top_k(np.arange(len(scores)), scores, depth, self._tie_rank)
         return list(zip(doc_ids[best].tolist(), scores[best].astype(np.float64).tolist()))
+
+    def forget_queries(self) -> None:
+        """Drop cached query vectors (benchmarks time every query cold)."""
+        self._queries.clear()
 
     def close(self) -> None:
         with self._lock:

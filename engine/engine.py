@@ -137,6 +137,13 @@ class Engine:
     def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH) -> list[Hit]:
         return self.batch_search({"q": query}, k, depth)["q"]
 
+    def forget_queries(self) -> None:
+        """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
+        for retriever in self.retrievers.values():
+            forget = getattr(retriever, "forget_queries", None)
+            if forget is not None:
+                forget()
+
     def _needs_exact(self) -> bool:
         return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(self.retrievers) > 1
 

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from braid.engine.config import SpladeConfig
 from braid.engine.errors import BraidError
+from braid.engine.query_cache import QueryCache
 from braid.engine.impacts import clear_rows, drop_columns, is_stopword_token, quantize, stopword_columns
 from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
@@ -55,6 +56,7 @@ class SpladeRetriever:
         self._stopwords = np.empty(0, dtype=np.int64)
         self._searcher: Any = None
         self._position: dict[str, int] | None = None
+        self._queries = QueryCache()
 
     def _state(self) -> ImpactMatrix:
         with self._lock:
@@ -71,7 +73,8 @@ class SpladeRetriever:
     def encode(self, queries: Sequence[str]) -> sp.csr_matrix:
         """Integer query impacts (float32 storage), one row per query, columns = the model's vocabulary."""
         matrix = self._state()
-        weights = self._encoder.encode_queries(queries)
+        rows = self._queries.encode(queries, lambda texts: list(self._encoder.encode_queries(texts)))
+        weights = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(matrix.vocabulary)), dtype=np.float32)
         if weights.shape[1] != len(matrix.vocabulary):
             raise BraidError(
                 f"model {self.config.model!r} has {weights.shape[1]} tokens but the index at {self.folder} was built with "
@@ -130,6 +133,10 @@ class SpladeRetriever:
                 query.put(vocabulary[column], integer(int(value)))
             results.append([(hit.docid, reported_score(hit.score)) for hit in self._searcher.search(query, depth)])
         return results
+
+    def forget_queries(self) -> None:
+        """Drop cached query vectors (benchmarks time every query cold)."""
+        self._queries.clear()
 
     def close(self) -> None:
         with self._lock:

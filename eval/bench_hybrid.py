@@ -1,0 +1,153 @@
+"""Benchmark: hybrid search latency and throughput, and fusion methods side by side.
+
+    python -m braid.eval.bench_hybrid INDEX_DIR --dataset scifact --out results/hybrid_scifact.json
+
+INDEX_DIR holds bm25, splade and dense. Measures single-query latency (p50/p99) of each retriever
+alone and of the fused search (parallel threads, and the same work done serially), batch queries/s
+at evaluation depth, then tunes each fusion family on the training split and scores it on test.
+Writes JSON and a PNG of the latencies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from braid.engine.engine import Engine
+from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
+from braid.fusion.tune import best, labelled_queries, sweep
+from braid.indexing.datasets import resolve_dataset
+
+TUNING_SPLIT = {"nfcorpus": "dev"}  # BEIR sets whose labelled non-test split is not "train"
+
+
+def latency(run_one: Callable[[str], object], queries: list[str], forget: Callable[[], None]) -> dict[str, float]:
+    """Each query cold: cached query vectors are dropped before it."""
+    for query in queries[:5]:
+        run_one(query)
+    times = []
+    for query in queries:
+        forget()
+        started = time.perf_counter()
+        run_one(query)
+        times.append(1000 * (time.perf_counter() - started))
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 2), "p99_ms": round(times[max(0, int(0.99 * len(times)) - 1)], 2)}
+
+
+def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for name, retriever in engine.retrievers.items():
+        rows[name] = latency(lambda query: retriever.search([query], depth), queries, engine.forget_queries)
+    rows["hybrid_parallel"] = latency(lambda query: engine.search(query, k=10, depth=depth), queries, engine.forget_queries)
+
+    def serial(query: str) -> object:
+        lists = {name: retriever.search([query], depth) for name, retriever in engine.retrievers.items()}
+        return engine.fuse([query], lists, 10)
+
+    rows["hybrid_serial"] = latency(serial, queries, engine.forget_queries)
+    slowest = max(rows[name]["p50_ms"] for name in engine.retrievers)
+    rows["hybrid_p50_over_slowest_single"] = round(rows["hybrid_parallel"]["p50_ms"] / slowest, 2)
+    return rows
+
+
+def bench_throughput(engine: Engine, queries: dict[str, str]) -> dict[str, Any]:
+    engine.run(dict(list(queries.items())[:20]))
+    engine.forget_queries()
+    started = time.perf_counter()
+    engine.run(queries)
+    seconds = time.perf_counter() - started
+    return {"queries": len(queries), "depth": 1000, "seconds": round(seconds, 2), "queries_per_second": round(len(queries) / seconds, 1)}
+
+
+def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) -> list[dict[str, Any]]:
+    """Each fusion family's best setting on the tuning split, scored on test: CC per normalization
+    (and missing policy) and RRF, side by side with every single retriever."""
+    train = dataset.load_split(tuning_split)
+    ids = [query_id for query_id in train.queries if query_id in train.qrels]
+    texts = [train.queries[query_id] for query_id in ids]
+    lists = engine.retrieve(texts, 1000)
+    queries = labelled_queries(ids, lists, train.qrels, engine.exact_scores(texts, lists))
+    points = sweep(queries, list(engine.retrievers), Metric.parse(metric))
+    test = dataset.load_split("test")
+    test_ids = list(test.queries)
+    test_lists = engine.retrieve([test.queries[q] for q in test_ids], 1000)
+    rows = []
+    for name, rankings in test_lists.items():
+        scores = evaluate(dict(zip(test_ids, rankings)), test.qrels, DEFAULT_METRICS).means
+        rows.append({"setting": f"{name} alone", "test": {k: round(v, 4) for k, v in scores.items()}})
+    families: dict[str, Any] = {}
+    for point in points:
+        config = point.config
+        family = f"cc {config.norm}/{config.missing}" if config.method == "cc" else "rrf"
+        families.setdefault(family, []).append(point)
+    for family, members in families.items():
+        winner = best(members)
+        engine.fusion = winner.config
+        scores = evaluate(engine.run(test.queries), test.qrels, DEFAULT_METRICS).means
+        rows.append({"setting": family, "config": winner.config.to_dict(), f"{tuning_split}_{metric}": round(winner.value, 4), "test": {k: round(v, 4) for k, v in scores.items()}})
+        click.echo(f"{family}: {tuning_split} {winner.value:.4f}, test {scores['ndcg@10']:.4f}", err=True)
+    return rows
+
+
+def plot(latencies: dict[str, Any], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [name for name, row in latencies.items() if isinstance(row, dict)]
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    axes.bar(names, [latencies[name]["p50_ms"] for name in names], color=["#888"] * (len(names) - 2) + ["#2a7", "#c52"])
+    axes.set_ylabel("single-query latency p50, ms")
+    axes.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+@click.command()
+@click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--dataset", "dataset_name", default="scifact", show_default=True)
+@click.option("--data-dir", default=None, help="Where named datasets live (env BRAID_DATA).")
+@click.option("--depth", default=100, show_default=True, help="Candidates per retriever for the latency runs.")
+@click.option("--metric", default="ndcg@10", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="results/hybrid_scifact.json", show_default=True)
+def main(index_dir: str, dataset_name: str, data_dir: str | None, depth: int, metric: str, out: str) -> None:
+    """Latency (each retriever, hybrid parallel and serial), batch q/s, fusion methods tuned then tested."""
+    dataset = resolve_dataset(dataset_name, data_dir)
+    test = dataset.load_split("test")
+    queries = list(test.queries.values())
+    with Engine.open(index_dir) as engine:
+        default_fusion = engine.fusion
+        latencies = bench_latency(engine, queries, depth)
+        click.echo(f"latency: {latencies}", err=True)
+        throughput = bench_throughput(engine, test.queries)
+        click.echo(f"throughput: {throughput}", err=True)
+        methods = bench_methods(engine, dataset, TUNING_SPLIT.get(dataset.name, "train"), metric)
+    report = {
+        "benchmark": "hybrid search",
+        "dataset": dataset.name,
+        "index": str(Path(index_dir).absolute()),
+        "fusion_used_for_speed": default_fusion.to_dict(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "single_query_latency": {"depth": depth, **latencies},
+        "batch": throughput,
+        "fusion_methods": methods,
+    }
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    plot(latencies, Path(out).with_suffix(".png"), f"{dataset.name}: one query, depth {depth} per retriever")
+    click.echo(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
