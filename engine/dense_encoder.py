@@ -11,6 +11,7 @@ import numpy as np
 
 from braid.engine.config import DenseConfig
 from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
+from braid.engine.traced import SingleTextTrace
 
 
 class DenseEncoder:
@@ -22,6 +23,7 @@ class DenseEncoder:
         self.config = config
         self.resolved = resolve_model(config.model)
         self._model: Any = None
+        self._trace: Any = None
         self._lock = threading.Lock()
 
     def _loaded(self) -> Any:
@@ -39,6 +41,7 @@ class DenseEncoder:
                     raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
                 model.max_seq_length = self.config.max_seq_length
                 self._model = model
+                self._trace = SingleTextTrace(model, lambda module, features: module(features)["sentence_embedding"], f"dense model {self.config.model}")
             return self._model
 
     @property
@@ -66,4 +69,20 @@ class DenseEncoder:
         return self._encode(texts, self.config.doc_prefix, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1:
+            traced = self._encode_one_traced(self.config.query_prefix + texts[0])
+            if traced is not None:
+                return traced
         return self._encode(texts, self.config.query_prefix, False)
+
+    def _encode_one_traced(self, text: str) -> np.ndarray | None:
+        model = self._loaded()
+        prepare = getattr(model, "preprocess", None) or model.tokenize
+        features = dict(prepare([text]))
+        output = self._trace(features)
+        if output is None:
+            return None
+        vector = output.float().numpy().reshape(1, -1).astype(np.float32)
+        if self.config.normalize:
+            vector /= np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), np.float32(1e-12))
+        return vector

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from braid.engine.config import SpladeConfig
 from braid.engine.errors import BraidError
 from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
+from braid.engine.traced import SingleTextTrace
 
 # Logit values held at once per batch (batch x tokens x vocabulary): ~64 MB of float32.
 _LOGITS_PER_CHUNK = 16_000_000
@@ -35,6 +36,7 @@ class SpladeEncoder:
         self.resolved = resolve_model(self.config.model)
         self._lock = threading.Lock()
         self._model: Any = None
+        self._trace: Any = None
         self._decoder_weight: Any = None
         self._decoder_bias: Any = None
         self._activation = "relu"
@@ -72,7 +74,6 @@ class SpladeEncoder:
             raise BraidError(f"model {self.config.model!r}: unsupported SPLADE pooling {self._pooling}/{self._activation}")
         self._decoder_weight = decoder.weight.detach().clone()
         self._decoder_bias = (decoder.bias.detach().clone() if decoder.bias is not None else torch.zeros(decoder.out_features)).float()
-        # Without its decoder the model returns the MLM head's hidden states (batch x tokens x hidden).
         _replace_module(masked_lm, decoder, torch.nn.Identity())
         masked_lm.eval()
         transformer.max_seq_length = self.config.max_seq_length
@@ -81,6 +82,7 @@ class SpladeEncoder:
             if index < len(self._vocabulary):
                 self._vocabulary[index] = token
         self._model = model
+        self._trace = SingleTextTrace(masked_lm, lambda module, features: module(**features).logits, f"splade model {self.config.model}")
 
     @property
     def vocabulary(self) -> list[str]:
@@ -126,8 +128,10 @@ class SpladeEncoder:
         model = self._loaded()
         features = model.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_seq_length, return_tensors="pt")
         masked_lm = model[0].auto_model
+        traced = self._trace(dict(features)) if len(texts) == 1 else None
         with torch.inference_mode():
-            hidden = masked_lm(**features).logits  # the pass-through decoder: last hidden states
+            # Without its decoder the model returns the MLM head's hidden states (batch x tokens x hidden).
+            hidden = traced if traced is not None else masked_lm(**features).logits
             weight = self._decoder_weight.to(hidden.dtype)
             mask = features["attention_mask"].bool()
             batch, tokens, _ = hidden.shape

@@ -92,3 +92,14 @@ def test_bfloat16_vectors_agree_with_float32(scifact_small: Path) -> None:
     half = DenseEncoder(DenseConfig(precision="bfloat16")).encode_documents(texts)
     assert np.allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)
     assert float((full * half).sum(axis=1).min()) > 0.999
+
+
+def test_single_query_trace_equals_the_eager_batch(queries: list[str]) -> None:
+    from braid.engine.config import DenseConfig
+    from braid.engine.dense_encoder import DenseEncoder
+
+    encoder = DenseEncoder(DenseConfig(precision="float32"))
+    batch = encoder.encode_queries(queries[:12])
+    one_by_one = np.vstack([encoder.encode_queries([query]) for query in queries[:12]])
+    assert encoder._trace._traced is not None  # the single-text path really ran traced
+    assert np.abs(batch - one_by_one).max() < 1e-5

@@ -64,3 +64,12 @@ def test_a_model_without_a_masked_language_model_head_is_refused() -> None:
 
 def test_empty_input_gives_an_empty_matrix() -> None:
     assert SpladeEncoder(SpladeConfig(precision="float32")).encode_documents([]).shape == (0, 30522)
+
+
+def test_single_query_trace_equals_the_eager_batch(texts: list[str]) -> None:
+    encoder = SpladeEncoder(SpladeConfig(precision="float32"))
+    queries = [text[:80] for text in texts[:12]]
+    batch = encoder.encode_queries(queries).toarray()
+    one_by_one = np.vstack([encoder.encode_queries([query]).toarray() for query in queries])
+    assert encoder._trace._traced is not None  # the single-text path really ran traced
+    assert np.abs(batch - one_by_one).max() < 1e-4
