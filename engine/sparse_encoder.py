@@ -106,6 +106,10 @@ class SpladeEncoder:
         width = len(self._vocabulary)
         if not texts:
             return sp.csr_matrix((0, width), dtype=np.float32)
+        if len(texts) == 1:  # the interactive path: no sorting, no progress bar
+            single = self._encode_batch([texts[0]])
+            single.sort_indices()
+            return single
         tokenizer = model.tokenizer
         lengths = [len(ids) for ids in tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=self.config.max_seq_length)["input_ids"]]
         # Longest first, so the batches with the most padding-free tokens come first and memory peaks early.
