@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 
-from braid.cli.options import data_dir_option
+from braid.cli.options import F, data_dir_option
 from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
+
+
+def precision_option(name: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        type=click.Choice(["auto", "float32", "bfloat16"]),
+        default="auto",
+        show_default=True,
+        help="auto: bfloat16 on CPUs with native bf16 (AMX/AVX512-BF16), else float32.",
+    )
 
 
 @click.command("index")
@@ -18,13 +29,7 @@ from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
 @click.option("--bm25-k1", type=float, default=0.9, show_default=True, help="BM25 k1 stored as the index default.")
 @click.option("--bm25-b", type=float, default=0.4, show_default=True, help="BM25 b stored as the index default.")
 @click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")
-@click.option(
-    "--dense-precision",
-    type=click.Choice(["auto", "float32", "bfloat16"]),
-    default="auto",
-    show_default=True,
-    help="auto: bfloat16 on CPUs with native bf16 (AMX/AVX512-BF16), else float32.",
-)
+@precision_option("--dense-precision")
 @click.option("--query-prefix", default="", help="Text put before every query (instruction models such as BGE).")
 @click.option("--doc-prefix", default="", help="Text put before every document.")
 @click.option("--dense-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text.")
@@ -33,13 +38,7 @@ from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
 @click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW build breadth.")
 @click.option("--ef-search", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW search breadth stored as default.")
 @click.option("--sparse-model", default=DEFAULT_SPARSE_MODEL, show_default=True, help="SPLADE model (a SparseEncoder with an MLM head): name or folder.")
-@click.option(
-    "--sparse-precision",
-    type=click.Choice(["auto", "float32", "bfloat16"]),
-    default="auto",
-    show_default=True,
-    help="auto: bfloat16 on CPUs with native bf16, else float32.",
-)
+@precision_option("--sparse-precision")
 @click.option("--sparse-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text (SPLADE).")
 @click.option("--sparse-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch (SPLADE).")
 @click.option("--impact-scale", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True, help="Integer impact = round(weight x scale), documents and queries alike.")

@@ -21,7 +21,8 @@ import numpy as np
 from braid.engine.config import DenseConfig
 from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.sparse_topk import top_k
-from braid.indexing.dense import build_hnsw, dense_text
+from braid.indexing.dense import build_hnsw
+from braid.indexing.text_chunks import encoder_text
 from braid.indexing.datasets import resolve_dataset
 from braid.indexing.readers import read_corpus
 
@@ -112,7 +113,7 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, ef_values: s
     config = DenseConfig()
     dataset = resolve_dataset(dataset_name, data_dir)
     documents = list(read_corpus(dataset.require_corpus()))
-    texts = [dense_text(document) for document in documents]
+    texts = [encoder_text(document) for document in documents]
     queries = list(dataset.load_split("test").queries.values())
     encoding = bench_encoding(texts[:encode_docs], config)
     latency = bench_query_latency(queries, config)

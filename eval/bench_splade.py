@@ -37,12 +37,12 @@ ENCODERS = ("sentence-transformers", "braid-float32", "braid-bfloat16")
 
 def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) -> dict[str, Any]:
     """Runs in its own process: encode `documents` texts, report docs/s and the process's peak RSS."""
-    from braid.indexing.dense import dense_text
+    from braid.indexing.text_chunks import encoder_text
     from braid.indexing.readers import read_corpus
 
     texts = []
     for document in read_corpus(corpus):
-        texts.append(dense_text(document))
+        texts.append(encoder_text(document))
         if len(texts) == documents:
             break
     if method == "sentence-transformers":

@@ -6,26 +6,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from braid.engine.config import DenseConfig
 from braid.engine.dense import EMBEDDINGS_FILE, HNSW_FILE
 from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.models import model_identity
 from braid.indexing.build_context import BuildContext
-from braid.indexing.docstore import DocStore
 from braid.indexing.embedding_cache import EmbeddingCache, cache_key
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.readers import Document
+from braid.indexing.text_chunks import text_chunks
 
-# Documents read back from the docstore and encoded per step: bounds raw text held in memory.
-_ENCODE_CHUNK = 8192
 _HNSW_SEED = 100
-
-
-def dense_text(document: Document) -> str:
-    """BEIR's convention for bi-encoders: title and text joined by a space."""
-    return f"{document.title} {document.text}".strip()
 
 
 def build_hnsw(vectors: np.ndarray, config: DenseConfig, threads: int) -> object:
@@ -78,24 +70,10 @@ class DenseBuilder:
         )
 
     def _encode_corpus(self, encoder: DenseEncoder, context: BuildContext) -> np.ndarray:
-        dimension = encoder.dimension
-        vectors = np.lib.format.open_memmap(self._folder / EMBEDDINGS_FILE, mode="w+", dtype=np.float32, shape=(context.doc_count, dimension))
-        store = DocStore(context.docstore_path)
-        try:
-            with tqdm(total=context.doc_count, desc="encoding (dense)", unit=" docs", disable=None if context.progress else True) as bar:
-                chunk: list[str] = []
-                written = 0
-                for document in store:
-                    chunk.append(dense_text(document))
-                    if len(chunk) == _ENCODE_CHUNK:
-                        vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
-                        written += len(chunk)
-                        bar.update(len(chunk))
-                        chunk = []
-                if chunk:
-                    vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
-                    bar.update(len(chunk))
-        finally:
-            store.close()
+        vectors = np.lib.format.open_memmap(self._folder / EMBEDDINGS_FILE, mode="w+", dtype=np.float32, shape=(context.doc_count, encoder.dimension))
+        written = 0
+        for chunk in text_chunks(context, "dense"):
+            vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+            written += len(chunk)
         vectors.flush()
         return vectors

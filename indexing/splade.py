@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import scipy.sparse as sp
-from tqdm import tqdm
 
 from braid.engine.config import SpladeConfig
 from braid.engine.errors import BraidError
@@ -18,15 +17,14 @@ from braid.engine.jvm import java_class
 from braid.engine.models import model_identity
 from braid.engine.sparse_encoder import SpladeEncoder
 from braid.indexing.build_context import BuildContext
-from braid.indexing.dense import dense_text
 from braid.indexing.docstore import DocStore
 from braid.indexing.embedding_cache import EmbeddingCache, cache_key
 from braid.indexing.impact_matrix import ImpactMatrix
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.readers import Document
+from braid.indexing.text_chunks import text_chunks
 
 LUCENE_FOLDER = "lucene"
-_ENCODE_CHUNK = 8192  # documents read back from the docstore per encoding step
 _SHARD_SIZE = 100_000  # documents per staged JsonVectorCollection file
 
 
@@ -78,23 +76,7 @@ class SpladeBuilder:
         )
 
     def _encode_corpus(self, encoder: SpladeEncoder, context: BuildContext) -> sp.csr_matrix:
-        parts: list[sp.csr_matrix] = []
-        store = DocStore(context.docstore_path)
-        try:
-            with tqdm(total=context.doc_count, desc="encoding (splade)", unit=" docs", disable=None if context.progress else True) as bar:
-                chunk: list[str] = []
-                for document in store:
-                    chunk.append(dense_text(document))
-                    if len(chunk) == _ENCODE_CHUNK:
-                        parts.append(encoder.encode_documents(chunk))
-                        bar.update(len(chunk))
-                        chunk = []
-                if chunk:
-                    parts.append(encoder.encode_documents(chunk))
-                    bar.update(len(chunk))
-        finally:
-            store.close()
-        return sp.vstack(parts, format="csr")
+        return sp.vstack([encoder.encode_documents(chunk) for chunk in text_chunks(context, "splade")], format="csr")
 
     def _stage_collection(self, impacts: sp.csr_matrix, vocabulary: list[str], context: BuildContext) -> None:
         """Anserini's JsonVectorCollection: {"id", "contents", "vector": {token: impact}} per line."""

@@ -84,10 +84,10 @@ def test_auto_precision_is_resolved_from_the_cpu() -> None:
 def test_bfloat16_vectors_agree_with_float32(scifact_small: Path) -> None:
     from braid.engine.config import DenseConfig
     from braid.engine.dense_encoder import DenseEncoder
-    from braid.indexing.dense import dense_text
+    from braid.indexing.text_chunks import encoder_text
     from braid.indexing.readers import read_corpus
 
-    texts = [dense_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
+    texts = [encoder_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
     full = DenseEncoder(DenseConfig(precision="float32")).encode_documents(texts)
     half = DenseEncoder(DenseConfig(precision="bfloat16")).encode_documents(texts)
     assert np.allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)

@@ -10,13 +10,13 @@ import pytest
 from braid.engine import BraidError
 from braid.engine.config import SpladeConfig
 from braid.engine.sparse_encoder import SpladeEncoder
-from braid.indexing.dense import dense_text
+from braid.indexing.text_chunks import encoder_text
 from braid.indexing.readers import read_corpus
 
 
 @pytest.fixture(scope="module")
 def texts(scifact_small: Path) -> list[str]:
-    return [dense_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
+    return [encoder_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
 
 
 @pytest.fixture(scope="module")
