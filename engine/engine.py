@@ -187,17 +187,24 @@ class Engine:
         self.close()
 
 
+_TORCH_DEFAULT_THREADS: dict[str, int] = {}
+_TORCH_DEFAULT_LOCK = threading.Lock()
+
+
 def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args: Any) -> Any:
     """Run `function` with torch's intra-op threads for this thread set to `threads` (None: as is)."""
     torch = sys.modules.get("torch")
     if threads is None or torch is None:
         return function(*args)
-    before = torch.get_num_threads()
+    # Restore the process default, not "what was set before": two retriever threads switching at
+    # once would otherwise leave the process at one thread.
+    with _TORCH_DEFAULT_LOCK:
+        default = _TORCH_DEFAULT_THREADS.setdefault("threads", torch.get_num_threads())
     torch.set_num_threads(threads)
     try:
         return function(*args)
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(default)
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,14 @@ def test_bad_retriever_names_and_weights(three_way_small_index: Path) -> None:
         Engine.open(three_way_small_index, ["bm25", "colbert"])
     with pytest.raises(BraidError, match="weight for unknown retriever 'dense'; searching: bm25, splade"):
         Engine.open(three_way_small_index, ["bm25", "splade"], fusion=FusionConfig(weights={"dense": 1.0}))
+
+
+def test_a_parallel_search_leaves_torch_threads_as_they_were(three_way_small_index: Path, queries: list[str]) -> None:
+    import torch
+
+    with Engine.open(three_way_small_index) as engine:
+        engine.search(queries[0], k=5)
+        before = torch.get_num_threads()
+        for query in queries[:10]:
+            engine.search(query, k=5)
+    assert torch.get_num_threads() == before
