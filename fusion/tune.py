@@ -23,7 +23,7 @@ from braid.fusion.types import Ranking
 
 TUNED_NORMS = ("minmax", "zscore", "tmm")
 TUNED_MISSING = ("min", "zero", "exact")
-RRF_KS = (5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
+RRF_KS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
 
 
 @dataclass(frozen=True)
