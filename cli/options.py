@@ -97,7 +97,7 @@ def open_engine(
     what the index was built (and tuned) with; `fusion_config` replaces the stored fusion outright."""
     from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
-    from braid.fusion.config import FusionConfig, parse_weights, read_tuned
+    from braid.fusion.config import parse_weights, stored_or_default
     from braid.indexing.manifest import Manifest
 
     bm25 = None
@@ -107,10 +107,7 @@ def open_engine(
         bm25 = built.replace(k1=bm25_k1, b=bm25_b)
     names = split_names(retrievers)
     if fusion_config is None:
-        tuned = read_tuned(index_dir)
-        usable = tuned is not None and (names is None or set(tuned[0].weights) <= set(names))
-        fusion_config = tuned[0] if usable else FusionConfig()  # type: ignore[index]
-        fusion_config = fusion_config.replace(
+        fusion_config = stored_or_default(index_dir, names).replace(
             method=fusion, norm=norm, weights=parse_weights(weights) if weights else None, rrf_k=rrf_k, missing=missing
         )
     return Engine.open(

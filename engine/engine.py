@@ -17,7 +17,7 @@ from braid.engine.errors import BraidError
 from braid.engine.hits import Hit
 from braid.engine.retriever import Ranking, Retriever
 from braid.engine.splade import SpladeRetriever
-from braid.fusion.config import FusionConfig, read_tuned
+from braid.fusion.config import FusionConfig, stored_or_default
 from braid.fusion.types import Contribution, FusedHit
 from braid.indexing.docstore import DOCSTORE_NAME, DocStore
 from braid.indexing.manifest import Manifest, RetrieverEntry
@@ -77,9 +77,7 @@ class Engine:
                 raise BraidError(f"unknown retriever {name!r}; choose from {', '.join(RETRIEVER_KINDS)}")
             if name not in manifest.retrievers:
                 raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
-        if fusion is None:
-            tuned = read_tuned(path)
-            fusion = tuned[0] if tuned is not None and set(tuned[0].weights) <= set(chosen) else FusionConfig()
+        fusion = fusion or stored_or_default(path, chosen)
         fusion.check_retrievers(chosen)
         docstore = DocStore(path / DOCSTORE_NAME)
         options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact, splade_backend, splade_query_stopwords)

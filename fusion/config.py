@@ -118,6 +118,14 @@ def read_tuned(index_dir: str | Path) -> tuple[FusionConfig, dict[str, Any]] | N
         raise BraidError(f"{path}: damaged fusion settings ({type(error).__name__}: {error}); run `braid tune` again") from error
 
 
+def stored_or_default(index_dir: str | Path, retrievers: Sequence[str] | None) -> FusionConfig:
+    """The tuned settings when they fit the retrievers searched (None: all), else the default."""
+    tuned = read_tuned(index_dir)
+    if tuned is not None and (retrievers is None or set(tuned[0].weights) <= set(retrievers)):
+        return tuned[0]
+    return FusionConfig()
+
+
 def write_tuned(index_dir: str | Path, config: FusionConfig, tuned_on: Mapping[str, Any]) -> Path:
     """Written beside the manifest under a temporary name and renamed: never half-written."""
     path = Path(index_dir) / FUSION_FILE
