@@ -8,9 +8,6 @@ Needs the `bench` extra (bm25s, PyStemmer, numba).
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -27,6 +24,7 @@ from braid.indexing.build import build_index
 from braid.indexing.datasets import Dataset, resolve_dataset
 from braid.indexing.docstore import DOCSTORE_NAME, DocStore
 from braid.indexing.readers import read_corpus, read_queries
+from braid.eval.report import machine, write_json
 
 
 def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
@@ -141,12 +139,11 @@ def main(dataset_name: str, data_dir: str | None, index_dir: str | None, ks: str
         "dataset": dataset.name,
         "queries": len(texts),
         "bm25": config.to_dict(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "machine": machine(),
         "results": braid_rows + bm25s_rows,
         "ndcg@10_test": quality,
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    write_json(report, out)
     for row in report["results"]:
         speed = f"{row['qps_best']:>9.1f} q/s  {row['output']}" if "qps_best" in row else f"p50 {row['latency_ms_p50']} ms"
         click.echo(f"{row['system']:<40} k={row['k']:<5} threads={row['threads']}  {speed}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from braid.indexing.dense import build_hnsw
 from braid.indexing.text_chunks import encoder_text
 from braid.indexing.datasets import resolve_dataset
 from braid.indexing.readers import read_corpus
+from braid.eval.report import machine, write_json
 
 
 def _docs_per_second(encode: Any, texts: list[str]) -> float:
@@ -132,13 +132,12 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, ef_values: s
         "benchmark": "dense retrieval",
         "dataset": dataset.name,
         "model": config.model,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "machine": machine(),
         "encoding": encoding,
         "query_encoding_latency": latency,
         "search": hnsw,
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    write_json(report, out)
     plot(hnsw, Path(out).with_suffix(".png"), f"{dataset.name}: HNSW recall vs speed ({len(queries)} queries)")
     click.echo(json.dumps(report, indent=2))
 

@@ -11,8 +11,6 @@ Writes JSON and a PNG of the latencies.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from braid.engine.engine import Engine
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.fusion.tune import best, labelled_queries, sweep
 from braid.indexing.datasets import resolve_dataset
+from braid.eval.report import machine, write_json
 
 TUNING_SPLIT = {"nfcorpus": "dev"}  # BEIR sets whose labelled non-test split is not "train"
 
@@ -138,13 +137,12 @@ def main(index_dir: str, dataset_name: str, data_dir: str | None, depth: int, me
         "dataset": dataset.name,
         "index": str(Path(index_dir).absolute()),
         "fusion_used_for_speed": default_fusion.to_dict(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "machine": machine(),
         "single_query_latency": {"depth": depth, **latencies},
         "batch": throughput,
         "fusion_methods": methods,
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    write_json(report, out)
     plot(latencies, Path(out).with_suffix(".png"), f"{dataset.name}: one query, depth {depth} per retriever")
     click.echo(json.dumps(report, indent=2))
 

@@ -11,8 +11,6 @@ impacts) with an exhaustive numpy dot product over the same float vectors.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -31,6 +29,7 @@ from braid.engine.retriever import Ranking
 from braid.engine.sparse_topk import doc_id_order, top_k
 from braid.eval.metrics import DEFAULT_METRICS, evaluate
 from braid.indexing.datasets import resolve_dataset
+from braid.eval.report import machine, write_json
 
 ENCODERS = ("sentence-transformers", "braid-float32", "braid-bfloat16")
 
@@ -213,15 +212,14 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, out: str, en
         "benchmark": "splade retrieval",
         "dataset": dataset.name,
         "model": SpladeConfig().model,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()},
+        "machine": machine(),
         "encoding": encoding,
         "quality_test_split": quality,
         "single_query_latency": latency,
         "matrix_vs_lucene": agreement,
         "index_size": sizes,
     }
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    write_json(report, out)
     click.echo(json.dumps(report, indent=2))
 
 
