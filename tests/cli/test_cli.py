@@ -192,10 +192,14 @@ def test_hybrid_search_tune_and_eval(three_way_small_index: Path, scifact_small:
     assert report["saved"] and (index / "fusion.json").is_file() and Path(report["plot"]).is_file()
     assert report["value"] >= max(report["single_retrievers"].values())
     assert report["settings_tried"] == 9 * 15 + 9 * 15  # 15 weightings of 3 retrievers at step 0.25; 9 norm/missing pairs, 9 RRF k values
-    scored = json.loads(braid("eval", str(index), str(scifact_small), "--json").stdout)
+    evaluated = braid("eval", str(index), str(scifact_small), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    scored = json.loads(evaluated.stdout)
     assert scored["fusion"] == report["best"]
-    assert scored["metrics"]["ndcg@10"] == pytest.approx(report["value"], abs=0.01)
-    rrf = json.loads(braid("eval", str(index), str(scifact_small), "--json", "--fusion", "rrf", "--rrf-k", "10").stdout)
+    assert scored["metrics"]["ndcg@10"] == pytest.approx(report["value"], abs=0.01), (scored["metrics"], report)
+    with_rrf = braid("eval", str(index), str(scifact_small), "--json", "--fusion", "rrf", "--rrf-k", "10")
+    assert with_rrf.returncode == 0, with_rrf.stderr
+    rrf = json.loads(with_rrf.stdout)
     assert rrf["fusion"]["method"] == "rrf" and rrf["fusion"]["rrf_k"] == 10
 
 
