@@ -7,7 +7,7 @@ import os
 import sys
 
 import click
-
+from braid.cli.bench import bench_command
 from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command
 from braid.cli.search import search_command
@@ -36,6 +36,7 @@ cli.add_command(index_command)
 cli.add_command(search_command)
 cli.add_command(eval_command)
 cli.add_command(tune_command)
+cli.add_command(bench_command)
 
 
 def main() -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import click
-
 from braid.cli.options import data_dir_option, open_engine, retrievers_option
 
 
@@ -43,8 +41,8 @@ def tune_command(
     from braid.engine.errors import BraidError
     from braid.eval.metrics import Metric
     from braid.eval.sweep_plot import plot_sweep
+    from braid.eval.tuning import leaders, tune_fusion
     from braid.fusion.config import FusionConfig, write_tuned
-    from braid.fusion.tune import best, labelled_queries, sweep
     from braid.indexing.datasets import resolve_dataset
 
     parsed_metric = Metric.parse(metric)
@@ -54,39 +52,15 @@ def tune_command(
             raise BraidError(f"unknown fusion method {name!r} in --methods; choose from cc, rrf")
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
-    query_ids = [query_id for query_id in split_data.queries if query_id in split_data.qrels]
-    texts = [split_data.queries[query_id] for query_id in query_ids]
-    started = time.perf_counter()
-    with open_engine(index_dir, retrievers, fusion_config=FusionConfig(missing="exact")) as engine:
-        names = list(engine.retrievers)
-        if len(names) < 2:
-            raise BraidError(f"tuning fusion needs at least two retrievers; this index (or --retrievers) gives {', '.join(names)}")
-        per_retriever = engine.retrieve(texts, depth)
-        exact = engine.exact_scores(texts, per_retriever) if "cc" in chosen_methods else None
-    retrieved = time.perf_counter() - started
-    queries = labelled_queries(query_ids, per_retriever, split_data.qrels, exact)
     say = (lambda line: None) if as_json else click.echo
-    say(f"{dataset.name} / {split}: {len(queries)} labelled queries, retrievers {', '.join(names)}, retrieved in {retrieved:.1f} s")
-    started = time.perf_counter()
-    points = sweep(queries, names, parsed_metric, step, chosen_methods, depth, progress=say)
-    winner = best(points)
-    singles = {name: next((p.value for p in points if p.config.method == "cc" and p.config.weights.get(name) == 1.0), None) for name in names}
-    tuned_on = {
-        "dataset": dataset.name,
-        "split": split,
-        "metric": parsed_metric.name,
-        "value": round(winner.value, 4),
-        "queries": len(queries),
-        "retrievers": names,
-        "single_retrievers": {name: round(value, 4) for name, value in singles.items() if value is not None},
-        "settings_tried": len(points),
-        "sweep_seconds": round(time.perf_counter() - started, 1),
-    }
+    with open_engine(index_dir, retrievers, fusion_config=FusionConfig(missing="exact")) as engine:
+        tuning = tune_fusion(engine, dataset.name, split_data, parsed_metric, step, chosen_methods, depth, progress=say)
+    names, winner, tuned_on = tuning.tuned_on["retrievers"], tuning.winner, tuning.tuned_on
     plot_file = Path(plot_path) if plot_path else Path(index_dir) / "fusion_sweep.png"
-    plot_sweep(points, names, parsed_metric.name, plot_file, f"{dataset.name} {split}: {parsed_metric.name} by fusion setting")
+    plot_sweep(tuning.points, names, parsed_metric.name, plot_file, f"{dataset.name} {split}: {parsed_metric.name} by fusion setting")
     if not no_save:
         write_tuned(index_dir, winner.config, tuned_on)
-    report: dict[str, Any] = {"best": winner.config.to_dict(), **tuned_on, "plot": str(plot_file), "saved": not no_save, "leaders": _leaders(points)}
+    report: dict[str, Any] = {"best": winner.config.to_dict(), **tuned_on, "plot": str(plot_file), "saved": not no_save, "leaders": leaders(tuning.points)}
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -96,17 +70,3 @@ def tune_command(
     click.echo(f"single retrievers: {json.dumps(tuned_on['single_retrievers'])}")
     click.echo(f"winner: {json.dumps(winner.config.to_dict())}  {parsed_metric.name} {winner.value:.4f}")
     click.echo(f"{'saved to ' + str(Path(index_dir) / 'fusion.json') if not no_save else 'not saved (--no-save)'}; plot: {plot_file}")
-
-
-def _leaders(points: list[Any]) -> list[dict[str, Any]]:
-    """The best setting of each family (cc per normalization/missing policy, rrf per k)."""
-    families: dict[str, Any] = {}
-    for point in points:
-        config = point.config
-        family = f"cc {config.norm}/{config.missing}" if config.method == "cc" else f"rrf k={config.rrf_k:g}"
-        if family not in families or point.value > families[family].value:
-            families[family] = point
-    return [
-        {"family": family, "value": round(point.value, 4), "weights": ",".join(f"{k}={v:g}" for k, v in point.config.weights.items())}
-        for family, point in families.items()
-    ]

@@ -45,6 +45,7 @@ class Engine:
         self.fusion = fusion or FusionConfig()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._owns_retrievers = True
 
     @classmethod
     def open(
@@ -83,6 +84,19 @@ class Engine:
         options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact, splade_backend, splade_query_stopwords)
         opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, options) for name in chosen}
         return cls(path, manifest, opened, docstore, fusion)
+
+    def view(self, retrievers: Sequence[str] | None = None, fusion: FusionConfig | None = None) -> Engine:
+        """The same open retrievers (models stay loaded once), a subset of them and/or other fusion
+        settings: how a benchmark compares methods. Closing a view leaves this engine open."""
+        chosen = list(dict.fromkeys(retrievers)) if retrievers else list(self.retrievers)
+        for name in chosen:
+            if name not in self.retrievers:
+                raise BraidError(f"retriever {name!r} is not open in this engine; it has: {', '.join(self.retrievers)}")
+        fusion = fusion or self.fusion
+        fusion.check_retrievers(chosen)
+        view = Engine(self.path, self.manifest, {name: self.retrievers[name] for name in chosen}, self.docstore, fusion)
+        view._owns_retrievers = False
+        return view
 
     def retrieve(self, queries: Sequence[str], depth: int) -> dict[str, list[Ranking]]:
         """Each retriever's lists for the queries, all retrievers at once (the input of fusion)."""
@@ -174,9 +188,10 @@ class Engine:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
-        for retriever in self.retrievers.values():
-            retriever.close()
-        self.docstore.close()
+        if self._owns_retrievers:
+            for retriever in self.retrievers.values():
+                retriever.close()
+            self.docstore.close()
 
     def __enter__(self) -> Engine:
         return self

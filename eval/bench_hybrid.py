@@ -11,30 +11,24 @@ Writes JSON and a PNG of the latencies.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-
 from braid.engine.engine import Engine
+from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
+from braid.eval.report import machine, write_json
 from braid.fusion.tune import best, labelled_queries, sweep
 from braid.indexing.datasets import resolve_dataset
-from braid.eval.report import machine, write_json
 
 TUNING_SPLIT = {"nfcorpus": "dev"}  # BEIR sets whose labelled non-test split is not "train"
 
 
 def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, Any]:
-    """Single-query latency of each retriever alone, the fused search, and the same work done serially.
-
-    The methods take turns on every query (in a rotating order), each query cold (cached query
-    vectors dropped first): a shared machine's slow spells then hit every method alike, so the
-    ratio of hybrid to single retrievers is stable even when absolute times drift.
-    """
+    """Single-query latency of each retriever alone, the fused search, and the same work done serially."""
 
     def serial(query: str) -> object:
         lists = {name: retriever.search([query], depth) for name, retriever in engine.retrievers.items()}
@@ -45,26 +39,10 @@ def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, A
     }
     methods["hybrid_parallel"] = lambda query: engine.search(query, k=10, depth=depth)
     methods["hybrid_serial"] = serial
-    for query in queries[:5]:
-        for run_one in methods.values():
-            run_one(query)
-    times: dict[str, list[float]] = {name: [] for name in methods}
-    names = list(methods)
-    for position, query in enumerate(queries):
-        for name in names[position % len(names) :] + names[: position % len(names)]:
-            engine.forget_queries()
-            started = time.perf_counter()
-            methods[name](query)
-            times[name].append(1000 * (time.perf_counter() - started))
-    rows: dict[str, Any] = {name: _percentiles(values) for name, values in times.items()}
+    rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries))
     slowest = max(rows[name]["p50_ms"] for name in engine.retrievers)
     rows["hybrid_p50_over_slowest_single"] = round(rows["hybrid_parallel"]["p50_ms"] / slowest, 2)
     return rows
-
-
-def _percentiles(milliseconds: list[float]) -> dict[str, float]:
-    ordered = sorted(milliseconds)
-    return {"p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(ordered[max(0, int(0.99 * len(ordered)) - 1)], 2)}
 
 
 def bench_throughput(engine: Engine, queries: dict[str, str]) -> dict[str, Any]:

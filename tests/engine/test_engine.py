@@ -52,3 +52,17 @@ def test_opening_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
 def test_k_must_be_positive(scifact_slice_index: Path) -> None:
     with Engine.open(scifact_slice_index) as engine, pytest.raises(BraidError, match="k must be a positive"):
         engine.search("x", k=0)
+
+
+def test_a_view_shares_open_retrievers_and_outlives_nothing(three_way_small_index: Path) -> None:
+    from braid.fusion.config import FusionConfig
+
+    with Engine.open(three_way_small_index) as engine:
+        view = engine.view(["bm25", "dense"], FusionConfig(method="rrf"))
+        assert view.retrievers["bm25"] is engine.retrievers["bm25"] and list(view.retrievers) == ["bm25", "dense"]
+        fused = view.search("vitamin D and bone density", k=5)
+        assert fused and set().union(*(hit.sources for hit in fused)) <= {"bm25", "dense"}
+        view.close()
+        assert engine.search("vitamin D and bone density", k=5)  # the engine's retrievers are still open
+        with pytest.raises(BraidError, match="'colbert' is not open"):
+            engine.view(["colbert"])

@@ -1,0 +1,41 @@
+"""`braid bench`: the whole comparison on one or more datasets, written as tables, runs and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from braid.cli.options import data_dir_option
+
+
+@click.command("bench")
+@click.option("--datasets", default="scifact,nfcorpus", show_default=True, help="Comma-separated dataset names or paths (BEIR or MS MARCO layout).")
+@click.option("--out", type=click.Path(file_okay=False), default="results", show_default=True, help="Where tables, runs, per-query metrics and plots go.")
+@click.option("--indexes", "index_root", type=click.Path(file_okay=False), default="indexes", show_default=True, help="Indexes live in INDEXES/<dataset> (reused when present).")
+@click.option("--retrievers", default="bm25,splade,dense", show_default=True, help="Retrievers to index, run alone and fuse.")
+@click.option("--rebuild", is_flag=True, help="Build the indexes again even when they exist (encodings still come from the cache).")
+@click.option("--latency-queries", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time per method.")
+@click.option("--tune-step", type=click.FloatRange(min=0.01, max=0.5), default=0.1, show_default=True, help="Weight grid step when tuning fusion.")
+@click.option("--readme", type=click.Path(dir_okay=False, exists=True), default=None, help="Also replace the table between the bench markers of this README.")
+@data_dir_option
+def bench_command(
+    datasets: str, out: str, index_root: str, retrievers: str, rebuild: bool, latency_queries: int, tune_step: float, readme: str | None, data_dir: str | None
+) -> None:
+    """Index, tune, run and score every retriever alone and every fusion variant; print the table."""
+    from braid.engine.errors import BraidError
+    from braid.eval.suite.run import BenchSettings, run_bench
+    from braid.eval.suite.tables import markdown, update_readme
+    from braid.indexing.build import check_retriever_names
+
+    names = [name.strip() for name in datasets.split(",") if name.strip()]
+    if not names:
+        raise BraidError("--datasets needs at least one dataset name or path")
+    chosen = check_retriever_names(retrievers.split(","))
+    command = f"braid bench --datasets {','.join(names)} --retrievers {','.join(chosen)}"
+    settings = BenchSettings(names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command)
+    bench = run_bench(settings)
+    table = markdown(bench)
+    if readme:
+        update_readme(Path(readme), table)
+    click.echo(table)
+    click.echo(f"wrote {Path(out) / 'bench.json'}, {Path(out) / 'bench.md'}, runs and per-query metrics under {out}/<dataset>/ ({bench['seconds']:.0f} s)")

@@ -1,0 +1,91 @@
+"""Run every method of a benchmark over one dataset's evaluation queries and score it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from braid.engine.engine import Engine
+from braid.eval.latency import interleaved_latency
+from braid.eval.metrics import evaluate
+from braid.eval.runs import write_trec_run
+from braid.eval.significance import compare
+from braid.eval.suite.methods import Method
+from braid.indexing.datasets import Split
+
+EVAL_DEPTH = 1000  # hits per query in run files and metrics
+LATENCY_DEPTH = 100  # candidates per retriever for the single-query timings (interactive search)
+
+
+@dataclass
+class MethodResult:
+    method: Method
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    queries_per_second: float
+    run_file: str
+    latency: dict[str, float] = field(default_factory=dict)
+    significance: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """The method's line in bench.json."""
+        fusion = self.method.fusion.to_dict() if self.method.fusion and not self.method.is_single else None
+        return {
+            "method": self.method.name,
+            "retrievers": list(self.method.retrievers),
+            "fusion": fusion,
+            "note": self.method.note,
+            "metrics": {name: round(value, 4) for name, value in self.metrics.items()},
+            "queries_per_second": self.queries_per_second,
+            "latency_ms": self.latency,
+            "significance": self.significance,
+            "run_file": self.run_file,
+        }
+
+
+def run_methods(
+    engine: Engine, methods: Sequence[Method], split: Split, metrics: Sequence[str], runs_dir: Path, on_done: Callable[[str], None]
+) -> list[MethodResult]:
+    """Each method's full run at evaluation depth, timed cold (query vectors encoded afresh)."""
+    results = []
+    for method in methods:
+        view = engine.view(method.retrievers, method.fusion)
+        engine.forget_queries()
+        started = time.perf_counter()
+        run = view.run(split.queries, depth=EVAL_DEPTH)
+        seconds = time.perf_counter() - started
+        run_file = runs_dir / f"{method.name}.trec"
+        write_trec_run(run, run_file, tag=f"braid-{method.name}")
+        evaluation = evaluate(run, split.qrels, metrics)
+        rate = round(len(split.queries) / seconds, 1) if seconds > 0 else 0.0
+        results.append(MethodResult(method, evaluation.means, evaluation.per_query, rate, str(run_file)))
+        on_done(method.name)
+    return results
+
+
+def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str]) -> None:
+    """Single-query p50/p99 of every method, taking turns query by query (see interleaved_latency)."""
+    views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
+    timed = interleaved_latency({name: (lambda query, view=view: view.search(query, k=10, depth=LATENCY_DEPTH)) for name, view in views.items()}, queries, engine.forget_queries)
+    for result in results:
+        result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}
+
+
+def add_significance(results: Sequence[MethodResult], metric: str, baseline: str = "bm25") -> str | None:
+    """Paired tests of every method against `baseline` and against the best single retriever (by
+    mean `metric`); returns the best single retriever's name."""
+    by_name = {result.method.name: result for result in results}
+    singles = [result for result in results if result.method.is_single]
+    best_single = max(singles, key=lambda result: result.metrics[metric]).method.name if singles else None
+    references = {f"vs_{baseline}": baseline, "vs_best_single": best_single}
+    for result in results:
+        for label, reference in references.items():
+            if reference is None or reference not in by_name or reference == result.method.name:
+                continue
+            mine = {query: scores[metric] for query, scores in result.per_query.items()}
+            theirs = {query: scores[metric] for query, scores in by_name[reference].per_query.items()}
+            result.significance[label] = {"against": reference, "metric": metric, **compare(mine, theirs).to_dict()}
+    return best_single

@@ -1,0 +1,41 @@
+"""What a benchmark compares: each retriever alone, then their fusions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from braid.fusion.config import FusionConfig
+
+CC_NORMALIZATIONS = ("minmax", "zscore", "tmm")
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the table: the retrievers searched and, for two or more, how their lists are fused."""
+
+    name: str
+    retrievers: tuple[str, ...]
+    fusion: FusionConfig | None = None
+    note: str = ""
+
+    @property
+    def is_single(self) -> bool:
+        return len(self.retrievers) == 1
+
+
+def standard_methods(retrievers: Sequence[str]) -> list[Method]:
+    """Singles, then untuned fusions: CC with equal weights per normalization (missing scores
+    computed exactly), and RRF with k=60. The tuned fusion is added once it has been tuned."""
+    methods = [Method(name, (name,)) for name in retrievers]
+    if len(retrievers) < 2:
+        return methods
+    together = tuple(retrievers)
+    for norm in CC_NORMALIZATIONS:
+        methods.append(Method(f"cc-{norm}", together, FusionConfig(method="cc", norm=norm), "equal weights"))
+    methods.append(Method("rrf", together, FusionConfig(method="rrf"), "k=60"))
+    return methods
+
+
+def tuned_method(retrievers: Sequence[str], fusion: FusionConfig, split: str) -> Method:
+    return Method("tuned", tuple(retrievers), fusion, f"tuned on {split}")

@@ -1,0 +1,96 @@
+"""The benchmark's Markdown table, and keeping the README's copy of it current."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from braid.engine.errors import BraidError
+
+README_START = "<!-- braid bench: start -->"
+README_END = "<!-- braid bench: end -->"
+_LABELS = {"ndcg": "nDCG", "recall": "R", "mrr": "MRR", "map": "MAP", "p": "P"}
+
+
+def metric_label(name: str) -> str:
+    family, _, cutoff = name.partition("@")
+    return _LABELS.get(family, family) + (f"@{cutoff}" if cutoff else "")
+
+
+def _p_values(significance: Mapping[str, Any] | None) -> str:
+    if not significance:
+        return "—"
+    return f"{_p(significance['t_test_p'])} / {_p(significance['randomization_p'])}"
+
+
+def _p(value: float) -> str:
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def dataset_table(report: Mapping[str, Any]) -> str:
+    """One dataset: a row per method with metrics, p-values and speed."""
+    metrics: Sequence[str] = report["metrics"]
+    headline = report["headline_metric"]
+    header = [
+        "method", *[metric_label(name) for name in metrics],
+        f"p vs BM25 ({metric_label(headline)}; t / rand.)", f"p vs best single ({report['best_single']})",
+        "p50 ms", "p99 ms", "q/s",
+    ]  # fmt: skip
+    lines = [f"**{report['dataset']}** ({report['split']}, {report['queries']} queries)", "", _row(header), _row(["---"] * len(header))]
+    for row in report["methods"]:
+        latency = row.get("latency_ms") or {}
+        cells = [
+            row["method"] + (f" ({row['note']})" if row.get("note") else ""),
+            *[f"{row['metrics'][name]:.4f}" for name in metrics],
+            _p_values(row["significance"].get("vs_bm25")), _p_values(row["significance"].get("vs_best_single")),
+            _ms(latency.get("p50_ms")), _ms(latency.get("p99_ms")), f"{row['queries_per_second']:.0f}",
+        ]  # fmt: skip
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def index_table(reports: Sequence[Mapping[str, Any]]) -> str:
+    """One line per dataset: what building its index cost."""
+    retrievers = list(dict.fromkeys(name for report in reports for name in report["index"]["retrievers"]))
+    header = ["dataset", "documents", "build s", "build peak memory MB", *[f"{name} MB" for name in retrievers], "index MB"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for report in reports:
+        index = report["index"]
+        sizes = index["size_mb"]
+        build = "—" if index["build_seconds"] is None else f"{index['build_seconds']:.0f}"
+        peak = "—" if index["peak_memory_mb"] is None else f"{index['peak_memory_mb']:.0f}"
+        lines.append(_row([report["dataset"], str(index["documents"]), build, peak, *[f"{sizes.get(name, 0):.1f}" for name in retrievers], f"{sizes['total']:.1f}"]))
+    return "\n".join(lines)
+
+
+def markdown(bench: Mapping[str, Any]) -> str:
+    machine = bench["machine"]
+    parts = [
+        f"Measured by `{bench['command']}` on {machine['cpus']} CPUs ({machine['processor']}, {machine.get('cpu_model', 'unknown CPU')}), "
+        f"Python {machine['python']}. Latency: one query at a time, {bench['latency_depth']} candidates per retriever; "
+        f"q/s: all queries in one batch at depth {bench['eval_depth']}. p-values: paired t-test / randomization test "
+        f"({bench['randomization_rounds']:,} rounds) on the per-query headline metric.",
+    ]
+    for report in bench["datasets"]:
+        parts.append(dataset_table(report))
+    parts.append("Index cost (built once, from scratch, in a fresh process):\n\n" + index_table(bench["datasets"]))
+    return "\n\n".join(parts) + "\n"
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace what lies between the README's bench markers with `table`."""
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise BraidError(f"{readme}: no '{README_START}' ... '{README_END}' block to replace; add the two markers where the table goes")
+    readme.write_text(pattern.sub(lambda _: f"{README_START}\n{table}{README_END}", text, count=1), encoding="utf-8")
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
