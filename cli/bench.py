@@ -17,12 +17,29 @@ from braid.cli.options import data_dir_option
 @click.option("--latency-queries", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time per method.")
 @click.option("--tune-step", type=click.FloatRange(min=0.01, max=0.5), default=0.1, show_default=True, help="Weight grid step when tuning fusion.")
 @click.option("--readme", type=click.Path(dir_okay=False, exists=True), default=None, help="Also replace the table between the bench markers of this README.")
+@click.option("--check", "check_path", type=click.Path(dir_okay=False, exists=True), default=None, help="Fail if a score drifts from this regression file (e.g. eval/regressions.yaml).")
+@click.option("--record", "record_path", type=click.Path(dir_okay=False), default=None, help="Write this run's scores as the new regression file.")
 @data_dir_option
 def bench_command(
-    datasets: str, out: str, index_root: str, retrievers: str, rebuild: bool, latency_queries: int, tune_step: float, readme: str | None, data_dir: str | None
+    datasets: str,
+    out: str,
+    index_root: str,
+    retrievers: str,
+    rebuild: bool,
+    latency_queries: int,
+    tune_step: float,
+    readme: str | None,
+    check_path: str | None,
+    record_path: str | None,
+    data_dir: str | None,
 ) -> None:
     """Index, tune, run and score every retriever alone and every fusion variant; print the table."""
     from braid.engine.errors import BraidError
+    from braid.eval.suite.regressions import (
+        drifts,
+        read_expectations,
+        write_expectations,
+    )
     from braid.eval.suite.run import BenchSettings, run_bench
     from braid.eval.suite.tables import markdown, update_readme
     from braid.indexing.build import check_retriever_names
@@ -33,9 +50,17 @@ def bench_command(
     chosen = check_retriever_names(retrievers.split(","))
     command = f"braid bench --datasets {','.join(names)} --retrievers {','.join(chosen)}"
     settings = BenchSettings(names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command)
+    expected = read_expectations(Path(check_path)) if check_path else None  # a broken file fails before the long run
     bench = run_bench(settings)
     table = markdown(bench)
     if readme:
         update_readme(Path(readme), table)
     click.echo(table)
+    if record_path:
+        write_expectations(bench, Path(record_path))
     click.echo(f"wrote {Path(out) / 'bench.json'}, {Path(out) / 'bench.md'}, runs and per-query metrics under {out}/<dataset>/ ({bench['seconds']:.0f} s)")
+    if expected is not None:
+        problems = drifts(bench, expected)
+        if problems:
+            raise BraidError(f"{len(problems)} score(s) drifted from {check_path}: " + "; ".join(problems))
+        click.echo(f"every score within tolerance of {check_path}")

@@ -11,6 +11,7 @@ from braid.cli.bench import bench_command
 from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command
 from braid.cli.search import search_command
+from braid.cli.serve import serve_command
 from braid.cli.tune import tune_command
 from braid.engine.errors import BraidError
 
@@ -37,6 +38,7 @@ cli.add_command(search_command)
 cli.add_command(eval_command)
 cli.add_command(tune_command)
 cli.add_command(bench_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

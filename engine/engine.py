@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ class Engine:
         self.fusion = fusion or FusionConfig()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        self._owns_retrievers = True
+        self._parent: Engine | None = None  # a view borrows its parent's retrievers and threads
 
     @classmethod
     def open(
@@ -95,19 +96,23 @@ class Engine:
         fusion = fusion or self.fusion
         fusion.check_retrievers(chosen)
         view = Engine(self.path, self.manifest, {name: self.retrievers[name] for name in chosen}, self.docstore, fusion)
-        view._owns_retrievers = False
+        view._parent = self._parent or self
         return view
 
-    def retrieve(self, queries: Sequence[str], depth: int) -> dict[str, list[Ranking]]:
-        """Each retriever's lists for the queries, all retrievers at once (the input of fusion)."""
+    def retrieve(self, queries: Sequence[str], depth: int, timings: dict[str, float] | None = None) -> dict[str, list[Ranking]]:
+        """Each retriever's lists for the queries, all retrievers at once (the input of fusion).
+        With `timings`, each retriever's wall time in milliseconds is stored there by name."""
         if len(self.retrievers) == 1:
             ((name, retriever),) = self.retrievers.items()
-            return {name: retriever.search(queries, depth)}
+            return {name: _timed(timings, name, retriever.search, queries, depth)}
         pool = self._threads()
         # A few queries are small matrices: one core per retriever beats several retrievers each
         # spreading its work over every core (measured: 2 encoders x 2 threads on 2 cores contend).
         threads = 1 if len(queries) <= FEW_QUERIES else None
-        futures = {name: pool.submit(_with_torch_threads, threads, retriever.search, queries, depth) for name, retriever in self.retrievers.items()}
+        futures = {
+            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, retriever.search, queries, depth)
+            for name, retriever in self.retrievers.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
     def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
@@ -126,8 +131,13 @@ class Engine:
             fused.append(self.fusion.fuse(lists, k, exact_here, explain))
         return fused
 
-    def search_fused(self, queries: Sequence[str], k: int, depth: int, explain: bool = True) -> list[list[FusedHit]]:
-        return self.fuse(queries, self.retrieve(queries, max(depth, k)), k, explain)
+    def search_fused(self, queries: Sequence[str], k: int, depth: int, explain: bool = True, timings: dict[str, float] | None = None) -> list[list[FusedHit]]:
+        lists = self.retrieve(queries, max(depth, k), timings)
+        started = time.perf_counter()
+        fused = self.fuse(queries, lists, k, explain)
+        if timings is not None:
+            timings["fusion"] = 1000 * (time.perf_counter() - started)
+        return fused
 
     def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
         """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
@@ -139,22 +149,25 @@ class Engine:
             rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in self.search_fused(texts, depth, depth, explain=False)]
         return dict(zip(query_ids, rankings))
 
-    def batch_search(self, queries: Mapping[str, str] | Sequence[str], k: int = 10, depth: int = SEARCH_DEPTH) -> dict[str, list[Hit]]:
+    def batch_search(
+        self, queries: Mapping[str, str] | Sequence[str], k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None
+    ) -> dict[str, list[Hit]]:
         """Hits with titles and per-retriever explanations for many queries; a plain list of texts
-        gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion."""
+        gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion; `timings`
+        receives milliseconds per retriever and for "fusion"."""
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
         named = dict(queries) if isinstance(queries, Mapping) else {str(i): text for i, text in enumerate(queries)}
         texts = list(named.values())
-        fused = self.search_fused(texts, k, depth)
+        fused = self.search_fused(texts, k, depth, timings=timings)
         titles = self.docstore.titles(hit.doc_id for hits in fused for hit in hits)
         return {
             query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=1)]
             for query_id, hits in zip(named, fused)
         }
 
-    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH) -> list[Hit]:
-        return self.batch_search({"q": query}, k, depth)["q"]
+    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None) -> list[Hit]:
+        return self.batch_search({"q": query}, k, depth, timings)["q"]
 
     def forget_queries(self) -> None:
         """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
@@ -173,11 +186,15 @@ class Engine:
         for name, rankings in per_retriever.items():
             returned = [{doc for doc, _ in ranking} for ranking in rankings]
             wanted[name] = [[doc for doc in union[i] if doc not in returned[i]] for i in range(len(queries))]
+        if len(queries) <= FEW_QUERIES:  # well under a millisecond each: handing them to threads costs more
+            return {name: self.retrievers[name].score(queries, wanted[name]) for name in per_retriever}  # type: ignore[attr-defined]
         pool = self._threads()
         futures = {name: pool.submit(self.retrievers[name].score, queries, wanted[name]) for name in per_retriever}  # type: ignore[attr-defined]
         return {name: future.result() for name, future in futures.items()}
 
     def _threads(self) -> ThreadPoolExecutor:
+        if self._parent is not None:
+            return self._parent._threads()
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=len(self.retrievers), thread_name_prefix="braid-retriever")
@@ -188,7 +205,7 @@ class Engine:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
-        if self._owns_retrievers:
+        if self._parent is None:
             for retriever in self.retrievers.values():
                 retriever.close()
             self.docstore.close()
@@ -198,6 +215,16 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., Any], *args: Any) -> Any:
+    if timings is None:
+        return function(*args)
+    started = time.perf_counter()
+    try:
+        return function(*args)
+    finally:
+        timings[name] = 1000 * (time.perf_counter() - started)
 
 
 _TORCH_DEFAULT_THREADS: dict[str, int] = {}

@@ -74,7 +74,10 @@ def plan(dataset: Dataset) -> DatasetPlan:
         metrics = BEIR_METRICS
     if evaluated is None:
         raise BraidError(f"dataset {dataset.name!r} at {dataset.root} has no split to score (found: {', '.join(splits) or 'none'})")
-    tuning = next((name for name in ("train", "dev") if name in splits and name != evaluated), None)
+    # BEIR's dev split exists to tune on (NFCorpus); else train (SciFact). MS MARCO's dev.small is
+    # drawn from dev, so only train may tune there.
+    candidates = ("train",) if dataset.layout == "msmarco" else ("dev", "train")
+    tuning = next((name for name in candidates if name in splits and name != evaluated), None)
     return DatasetPlan(dataset, evaluated, tuning, metrics)
 
 
