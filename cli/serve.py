@@ -9,7 +9,7 @@ import click
 @click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback unless you mean to share it).")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True)
-@click.option("--workers-threads", "threads", type=click.IntRange(min=1, max=256), default=16, show_default=True, help="Requests handled at once.")
+@click.option("--threads", type=click.IntRange(min=1, max=256), default=16, show_default=True, help="Requests handled at once.")
 def serve_command(index_dir: str, host: str, port: int, threads: int) -> None:
     """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET /health, /openapi.json and a page at /."""
     import uvicorn

@@ -3,6 +3,7 @@ non-test split, run every method, time it, test significance, and write tables, 
 
 from __future__ import annotations
 
+import datetime
 import resource
 import sys
 import time
@@ -95,6 +96,7 @@ def run_bench(settings: BenchSettings) -> dict[str, Any]:
     bench = {
         "benchmark": "braid bench",
         "command": settings.command,
+        "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "eval_depth": EVAL_DEPTH,
         "latency_depth": LATENCY_DEPTH,

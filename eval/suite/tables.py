@@ -72,7 +72,7 @@ def index_table(reports: Sequence[Mapping[str, Any]]) -> str:
 def markdown(bench: Mapping[str, Any]) -> str:
     machine = bench["machine"]
     parts = [
-        f"Measured by `{bench['command']}` on {machine['cpus']} CPUs ({machine['processor']}, {machine.get('cpu_model', 'unknown CPU')}), "
+        f"Measured {bench.get('date', '')} by `{bench['command']}` on {machine['cpus']} CPUs ({machine['processor']}, {machine.get('cpu_model', 'unknown CPU')}), "
         f"Python {machine['python']}. Latency: one query at a time, {bench['latency_depth']} candidates per retriever; "
         f"q/s: all queries in one batch at depth {bench['eval_depth']}. p-values: paired t-test / randomization test "
         f"({bench['randomization_rounds']:,} rounds) on the per-query headline metric.",

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_serve import start_server
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def page_server(three_way_small_index: Path) -> Iterator[str]:
-    process, url = start_server(three_way_small_index)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
-def test_search_page_shows_fused_hits_with_per_retriever_bars(page_server: str, tmp_path: Path) -> None:
+def test_search_page_shows_fused_hits_with_per_retriever_bars(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(page_server)
+        page.goto(server)
         page.wait_for_selector("body[data-ready=true]")
         expect(page.locator("#index-info")).to_contain_text("200 documents")
         page.fill("#query", "vitamin D and bone density")

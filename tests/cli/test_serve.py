@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(index: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", "serve", str(index), "--port", str(port)], stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"braid serve exited early: {process.stderr.read() if process.stderr else ''}")
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("braid serve did not answer /health within 300 s")
-
-
-@pytest.fixture(scope="module")
-def server(three_way_small_index: Path) -> Iterator[str]:
-    process, url = start_server(three_way_small_index)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def test_health_describes_the_index(server: str) -> None:

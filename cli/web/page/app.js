@@ -65,18 +65,23 @@ async function search(side) {
 
 function renderHits(list, payload, other) {
   list.replaceChildren();
-  const widest = {};
+  // Each retriever's bar spans its normalized values over the hits shown (z-scores can be negative).
+  const low = {}, high = {};
   for (const hit of payload.hits) {
-    for (const [name, source] of Object.entries(hit.sources)) widest[name] = Math.max(widest[name] || 0, Math.abs(source.normalized));
+    for (const [name, source] of Object.entries(hit.sources)) {
+      low[name] = Math.min(low[name] ?? Infinity, source.normalized);
+      high[name] = Math.max(high[name] ?? -Infinity, source.normalized);
+    }
   }
   const previous = other ? new Map(other.hits.map((hit) => [hit.doc_id, hit.rank])) : null;
   for (const hit of payload.hits) {
     const bars = element("div", { class: "bars" });
     for (const name of payload.retrievers) {
       const source = hit.sources[name];
-      const share = source && widest[name] ? Math.abs(source.normalized) / widest[name] : 0;
+      const span = high[name] - low[name];
+      const share = !source ? 0 : span > 0 ? 0.05 + 0.95 * (source.normalized - low[name]) / span : 1;
       const bar = element("div", { class: source && source.rank !== null ? "bar" : "bar absent", style: `width:${(100 * share).toFixed(1)}%`, title: `${name}: normalized ${source ? source.normalized.toFixed(4) : "—"}` });
-      const label = source && source.rank !== null ? `#${source.rank}, score ${source.score.toFixed(3)}` : `not retrieved${source && source.score !== null ? `, filled ${source.score.toFixed(3)}` : ""}`;
+      const label = source && source.rank !== null ? `#${source.rank}, score ${formatScore(source.score)}` : `not retrieved${source && source.score !== null ? `, filled ${formatScore(source.score)}` : ""}`;
       bars.append(element("span", {}, name), element("div", {}, bar), element("span", {}, label));
     }
     let movement = "";
@@ -89,6 +94,10 @@ function renderHits(list, payload, other) {
       element("div", {}, element("span", { class: "title" }, hit.title || hit.doc_id), element("span", { class: "doc-id" }, `${hit.doc_id} · ${hit.score.toFixed(4)}`), moved),
       element("div", { class: "snippet" }, hit.snippet), bars));
   }
+}
+
+function formatScore(value) {
+  return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toFixed(3);
 }
 
 function renderTimings(target, payload) {
