@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -94,6 +95,19 @@ def drive(clients: int, per_client: int, queries: Sequence[str], send: Callable[
     }
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _round(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else round(after - before, 1)
+
+
 def http_send(k: int) -> Callable[[http.client.HTTPConnection, str], str | None]:
     def send(connection: http.client.HTTPConnection, query: str) -> str | None:
         connection.request("POST", "/search", body=json.dumps({"query": query, "k": k}), headers={"content-type": "application/json"})
@@ -119,7 +133,10 @@ def main(index_dir: str, dataset_name: str, data_dir: str | None, clients: int, 
     port = _free_port()
     server = start_server(index_dir, port)
     try:
+        server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
         over_http = drive(clients, per_client, queries, http_send(k), lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=120))
+        over_http["server_cpu_seconds"] = _round(_cpu_seconds(server.pid), server_cpu)
+        over_http["load_generator_cpu_seconds"] = round(time.process_time() - client_cpu, 1)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -130,7 +147,9 @@ def main(index_dir: str, dataset_name: str, data_dir: str | None, clients: int, 
     with Engine.open(index_dir) as engine:
         engine.search("warm up", k=1)
         engine.forget_queries()
+        started_cpu = time.process_time()
         in_process = drive(clients, per_client, queries, lambda _, query: engine.search(query, k=k) and None, lambda: None)
+        in_process["cpu_seconds"] = round(time.process_time() - started_cpu, 1)
     click.echo(f"in-process: {in_process}", err=True)
     report = {
         "benchmark": "braid serve under load",
