@@ -7,13 +7,8 @@ import time
 from typing import Any
 
 import click
-from braid.cli.options import (
-    data_dir_option,
-    fusion_options,
-    open_engine,
-    retrievers_option,
-    search_overrides,
-)
+
+from braid.cli.options import fusion_options, data_dir_option, open_engine, retrievers_option, search_overrides
 
 
 @click.command("eval")

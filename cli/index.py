@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import click
+
 from braid.cli.options import F, data_dir_option
 from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
 

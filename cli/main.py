@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+
 from braid.cli.bench import bench_command
 from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command

@@ -6,12 +6,8 @@ import json
 from typing import Any
 
 import click
-from braid.cli.options import (
-    fusion_options,
-    open_engine,
-    retrievers_option,
-    search_overrides,
-)
+
+from braid.cli.options import fusion_options, open_engine, retrievers_option, search_overrides
 
 _TITLE_WIDTH = 70
 

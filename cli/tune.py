@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from braid.cli.options import data_dir_option, open_engine, retrievers_option
 
 

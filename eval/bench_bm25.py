@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from braid.engine.bm25 import BM25Retriever
 from braid.engine.config import BM25Config
 from braid.eval.metrics import evaluate
-from braid.eval.report import machine, write_json
 from braid.indexing.build import build_index
 from braid.indexing.datasets import Dataset, resolve_dataset
 from braid.indexing.docstore import DOCSTORE_NAME, DocStore
 from braid.indexing.readers import read_corpus, read_queries
+from braid.eval.report import machine, write_json
 
 
 def _timed(function: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:

@@ -16,14 +16,15 @@ from typing import Any
 
 import click
 import numpy as np
+
 from braid.engine.config import DenseConfig
 from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.sparse_topk import top_k
-from braid.eval.report import machine, write_json
-from braid.indexing.datasets import resolve_dataset
 from braid.indexing.dense import build_hnsw
-from braid.indexing.readers import read_corpus
 from braid.indexing.text_chunks import encoder_text
+from braid.indexing.datasets import resolve_dataset
+from braid.indexing.readers import read_corpus
+from braid.eval.report import machine, write_json
 
 
 def _docs_per_second(encode: Any, texts: list[str]) -> float:
@@ -105,9 +106,9 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default="results/dense_speed.json", show_default=True)
 def main(dataset_name: str, data_dir: str | None, encode_docs: int, ef_values: str, out: str) -> None:
     """Encoding docs/s (plain sentence-transformers vs braid), query latency, HNSW recall and q/s."""
-    from braid.engine.models import model_identity
     from braid.indexing.embedding_cache import EmbeddingCache, cache_key
     from braid.indexing.fingerprint import CorpusFingerprint
+    from braid.engine.models import model_identity
 
     config = DenseConfig()
     dataset = resolve_dataset(dataset_name, data_dir)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from braid.engine.engine import Engine
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate

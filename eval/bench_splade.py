@@ -23,20 +23,21 @@ from typing import Any
 
 import click
 import numpy as np
+
 from braid.engine.config import SpladeConfig
 from braid.engine.retriever import Ranking
 from braid.engine.sparse_topk import doc_id_order, top_k
 from braid.eval.metrics import DEFAULT_METRICS, evaluate
-from braid.eval.report import machine, write_json
 from braid.indexing.datasets import resolve_dataset
+from braid.eval.report import machine, write_json
 
 ENCODERS = ("sentence-transformers", "braid-float32", "braid-bfloat16")
 
 
 def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) -> dict[str, Any]:
     """Runs in its own process: encode `documents` texts, report docs/s and the process's peak RSS."""
-    from braid.indexing.readers import read_corpus
     from braid.indexing.text_chunks import encoder_text
+    from braid.indexing.readers import read_corpus
 
     texts = []
     for document in read_corpus(corpus):
@@ -44,8 +45,9 @@ def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) ->
         if len(texts) == documents:
             break
     if method == "sentence-transformers":
-        from braid.engine.models import resolve_model
         from sentence_transformers import SparseEncoder
+
+        from braid.engine.models import resolve_model
 
         model = SparseEncoder(resolve_model(SpladeConfig().model), device="cpu")
         model.max_seq_length = SpladeConfig().max_seq_length

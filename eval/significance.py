@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from braid.engine.errors import BraidError
 
 RANDOMIZATION_ROUNDS = 10_000

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from braid.engine.errors import BraidError
 
 # BM25 is deterministic to the last digit; neural scores may move a little with the CPU's kernels.

@@ -11,19 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from braid.engine.engine import Engine
 from braid.engine.errors import BraidError
 from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
 from braid.eval.suite.indexes import ensure_index
-from braid.eval.suite.measure import (
-    EVAL_DEPTH,
-    LATENCY_DEPTH,
-    add_significance,
-    measure_latency,
-    run_methods,
-)
+from braid.eval.suite.measure import EVAL_DEPTH, LATENCY_DEPTH, add_significance, measure_latency, run_methods
 from braid.eval.suite.methods import Method, standard_methods, tuned_method
 from braid.eval.suite.plots import plot_effectiveness_vs_latency
 from braid.eval.suite.tables import markdown
@@ -31,7 +27,6 @@ from braid.eval.sweep_plot import plot_sweep
 from braid.eval.tuning import tune_fusion
 from braid.fusion.config import FusionConfig, write_tuned
 from braid.indexing.datasets import Dataset, resolve_dataset
-from tqdm import tqdm
 
 BEIR_METRICS = ("ndcg@10", "recall@100", "mrr@10", "map")
 # MS MARCO passage: MRR@10 and Recall@1000 are the numbers everyone reports.
