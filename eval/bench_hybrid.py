@@ -22,11 +22,10 @@ from braid.engine.engine import Engine
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.eval.report import machine, write_json
-from braid.fusion.tune import best, labelled_queries, sweep
+from braid.eval.suite.run import plan
+from braid.eval.tuning import tune_fusion
+from braid.fusion.tune import best
 from braid.indexing.datasets import resolve_dataset
-
-TUNING_SPLIT = {"nfcorpus": "dev"}  # BEIR sets whose labelled non-test split is not "train"
-
 
 def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, Any]:
     """Single-query latency of each retriever alone, the fused search, and the same work done serially."""
@@ -58,12 +57,7 @@ def bench_throughput(engine: Engine, queries: dict[str, str]) -> dict[str, Any]:
 def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) -> list[dict[str, Any]]:
     """Each fusion family's best setting on the tuning split, scored on test: CC per normalization
     (and missing policy) and RRF, side by side with every single retriever."""
-    train = dataset.load_split(tuning_split)
-    ids = [query_id for query_id in train.queries if query_id in train.qrels]
-    texts = [train.queries[query_id] for query_id in ids]
-    lists = engine.retrieve(texts, 1000)
-    queries = labelled_queries(ids, lists, train.qrels, engine.exact_scores(texts, lists))
-    points = sweep(queries, list(engine.retrievers), Metric.parse(metric))
+    points = tune_fusion(engine, dataset.name, dataset.load_split(tuning_split), Metric.parse(metric)).points
     test = dataset.load_split("test")
     test_ids = list(test.queries)
     test_lists = engine.retrieve([test.queries[q] for q in test_ids], 1000)
@@ -78,8 +72,7 @@ def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) 
         families.setdefault(family, []).append(point)
     for family, members in families.items():
         winner = best(members)
-        engine.fusion = winner.config
-        scores = evaluate(engine.run(test.queries), test.qrels, DEFAULT_METRICS).means
+        scores = evaluate(engine.view(fusion=winner.config).run(test.queries), test.qrels, DEFAULT_METRICS).means
         rows.append({"setting": family, "config": winner.config.to_dict(), f"{tuning_split}_{metric}": round(winner.value, 4), "test": {k: round(v, 4) for k, v in scores.items()}})
         click.echo(f"{family}: {tuning_split} {winner.value:.4f}, test {scores['ndcg@10']:.4f}", err=True)
     return rows
@@ -119,7 +112,10 @@ def main(index_dir: str, dataset_name: str, data_dir: str | None, depth: int, me
         click.echo(f"latency: {latencies}", err=True)
         throughput = bench_throughput(engine, test.queries)
         click.echo(f"throughput: {throughput}", err=True)
-        methods = bench_methods(engine, dataset, TUNING_SPLIT.get(dataset.name, "train"), metric)
+        tuning_split = plan(dataset).tuning_split
+        if tuning_split is None:
+            raise click.ClickException(f"dataset {dataset.name} has no labelled split besides the one scored; nothing to tune on")
+        methods = bench_methods(engine, dataset, tuning_split, metric)
     report = {
         "benchmark": "hybrid search",
         "dataset": dataset.name,

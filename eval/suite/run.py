@@ -124,7 +124,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         if len(settings.retrievers) > 1 and dataset_plan.tuning_split:
             step(f"tune fusion on {dataset_plan.tuning_split}")
             tuning = tune_fusion(
-                engine.view(fusion=FusionConfig(missing="exact")), dataset.name, dataset.load_split(dataset_plan.tuning_split),
+                engine, dataset.name, dataset.load_split(dataset_plan.tuning_split),
                 Metric.parse(dataset_plan.headline), settings.tune_step,
             )  # fmt: skip
             write_tuned(index_dir, tuning.winner.config, tuning.tuned_on)
