@@ -46,6 +46,10 @@ class FusionConfig:
         if not self.rrf_k >= 0:
             raise BraidError(f"rrf k must be >= 0, got {self.rrf_k}")
 
+    def fits(self, retrievers: Sequence[str]) -> bool:
+        """Whether every retriever these settings name is among `retrievers`."""
+        return set(self.weights) | set(self.rrf_k_per_list) <= set(retrievers)
+
     def check_retrievers(self, available: Sequence[str]) -> None:
         for name in [*self.weights, *self.rrf_k_per_list]:
             if name not in available:
@@ -121,7 +125,7 @@ def read_tuned(index_dir: str | Path) -> tuple[FusionConfig, dict[str, Any]] | N
 def stored_or_default(index_dir: str | Path, retrievers: Sequence[str] | None) -> FusionConfig:
     """The tuned settings when they fit the retrievers searched (None: all), else the default."""
     tuned = read_tuned(index_dir)
-    if tuned is not None and (retrievers is None or set(tuned[0].weights) <= set(retrievers)):
+    if tuned is not None and (retrievers is None or tuned[0].fits(retrievers)):
         return tuned[0]
     return FusionConfig()
 

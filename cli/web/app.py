@@ -80,7 +80,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
     @app.post("/search", response_model=SearchResponse)
     def search(request: SearchRequest) -> SearchResponse:
         chosen = request.retrievers or list(engine.retrievers)
-        base = engine.fusion if set(engine.fusion.weights) <= set(chosen) else FusionConfig()
+        base = engine.fusion if engine.fusion.fits(chosen) else FusionConfig()
         fusion = base.replace(**request.fusion.model_dump(exclude_none=True)) if request.fusion else base
         view = engine.view(chosen, fusion)
         timings: dict[str, float] = {}
@@ -93,7 +93,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
             fusion=fusion.to_dict() if len(view.retrievers) > 1 else None,
             hits=[
                 SearchHit(
-                    rank=hit.rank, doc_id=hit.doc_id, score=hit.score, title=hit.title, snippet=texts.get(hit.doc_id, ("", ""))[1],
+                    rank=hit.rank, doc_id=hit.doc_id, score=hit.score, title=hit.title, snippet=texts.get(hit.doc_id, ""),
                     sources={name: Source(rank=part.rank, score=part.score, normalized=part.normalized) for name, part in hit.sources.items()},
                 )
                 for hit in hits
