@@ -66,20 +66,20 @@ class DocStore:
         return Document(*row) if row else None
 
     def titles(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        return {doc_id: title for doc_id, title, _ in self._select(doc_ids, "title, ''")}
+        return self._column(doc_ids, "title")
 
-    def snippets(self, doc_ids: Iterable[str], length: int = 300) -> dict[str, tuple[str, str]]:
-        """(title, the text's first `length` characters) per doc id found."""
-        return {doc_id: (title, text) for doc_id, title, text in self._select(doc_ids, f"title, substr(text, 1, {int(length)})")}
+    def snippets(self, doc_ids: Iterable[str], length: int = 300) -> dict[str, str]:
+        """The first `length` characters of each found document's text."""
+        return self._column(doc_ids, f"substr(text, 1, {int(length)})")
 
-    def _select(self, doc_ids: Iterable[str], columns: str) -> list[tuple[str, str, str]]:
+    def _column(self, doc_ids: Iterable[str], column: str) -> dict[str, str]:
         wanted = list(dict.fromkeys(doc_ids))
-        found: list[tuple[str, str, str]] = []
+        found: dict[str, str] = {}
         with self._lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.extend(self._connection.execute(f"SELECT id, {columns} FROM docs WHERE id IN ({marks})", chunk).fetchall())
+                found.update(self._connection.execute(f"SELECT id, {column} FROM docs WHERE id IN ({marks})", chunk).fetchall())
         return found
 
     def __iter__(self) -> Iterator[Document]:
