@@ -30,14 +30,16 @@ from braid.indexing.datasets import resolve_dataset
 from braid.indexing.readers import read_queries
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def start_server(index_dir: str, port: int, timeout: float = 300) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", "serve", index_dir, "--port", str(port)], stderr=subprocess.DEVNULL)
+def start_server(index_dir: str, port: int, log: Any = subprocess.DEVNULL, timeout: float = 300) -> subprocess.Popen[bytes]:
+    """`braid serve` on 127.0.0.1:`port`, once /health answers; its stderr goes to `log` (a file,
+    never a pipe: a chatty server must not block on a full one)."""
+    process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", "serve", index_dir, "--port", str(port)], stderr=log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -130,7 +132,7 @@ def main(index_dir: str, dataset_name: str, data_dir: str | None, clients: int, 
     """Load-test `braid serve` and compare with the in-process engine at the same concurrency."""
     dataset = resolve_dataset(dataset_name, data_dir)
     queries = [query.text for query in read_queries(dataset.root / "queries.jsonl").values()] if dataset.layout == "beir" else list(dataset.load_split(dataset.splits()[0]).queries.values())
-    port = _free_port()
+    port = free_port()
     server = start_server(index_dir, port)
     try:
         server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()

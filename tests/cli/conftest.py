@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
-import requests
+
+from braid.eval.bench_http import free_port
+from braid.eval.bench_http import start_server as launch
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(index: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(index: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The server process and its base URL; its log is shown if it fails to start."""
     port = free_port()
-    log = tempfile.TemporaryFile(mode="w+")  # not a pipe: a chatty server must never block on a full one
-    process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", "serve", str(index), "--port", str(port)], stderr=log, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise AssertionError(f"braid serve exited early: {log.read()[-2000:]}")
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("braid serve did not answer /health within 300 s")
+    log = tempfile.TemporaryFile(mode="w+")
+    try:
+        process = launch(str(index), port, log)
+    except click.ClickException as error:
+        log.seek(0)
+        raise AssertionError(f"{error.message}: {log.read()[-2000:]}") from None
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
