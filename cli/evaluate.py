@@ -8,14 +8,15 @@ from typing import Any
 
 import click
 
-from braid.cli.options import fusion_options, data_dir_option, open_engine, retrievers_option, search_overrides
+from braid.cli.options import data_dir_option, fusion_options, open_engine, retrievers_option, search_overrides
+from braid.fusion.types import EVAL_DEPTH
 
 
 @click.command("eval")
 @click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("data")
 @click.option("--split", default="test", show_default=True, help="Qrels split to evaluate.")
-@click.option("--depth", type=click.IntRange(min=1), default=1000, show_default=True, help="Hits retrieved per query.")
+@click.option("--depth", type=click.IntRange(min=1), default=EVAL_DEPTH, show_default=True, help="Hits retrieved per query.")
 @click.option("--run", "run_path", type=click.Path(dir_okay=False), default=None, help="Also write a TREC run file.")
 @click.option("--keep-self-hits", is_flag=True, help="Keep hits whose doc id equals the query id (BEIR drops them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
@@ -36,9 +37,9 @@ def eval_command(
     **overrides: Any,
 ) -> None:
     """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
+    from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import DEFAULT_METRICS, evaluate
     from braid.eval.runs import write_trec_run
-    from braid.indexing.datasets import resolve_dataset
 
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)

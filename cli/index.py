@@ -8,14 +8,14 @@ from collections.abc import Callable
 import click
 
 from braid.cli.options import F, data_dir_option
-from braid.engine.config import DEFAULT_DENSE_MODEL, DEFAULT_SPARSE_MODEL
+from braid.indexing.config import DEFAULT_DENSE_MODEL, DEFAULT_PRECISION, DEFAULT_SPARSE_MODEL, PRECISIONS, BM25Config, DenseConfig, SpladeConfig
 
 
 def precision_option(name: str) -> Callable[[F], F]:
     return click.option(
         name,
-        type=click.Choice(["auto", "float32", "bfloat16"]),
-        default="auto",
+        type=click.Choice(PRECISIONS),
+        default=DEFAULT_PRECISION,
         show_default=True,
         help="auto: bfloat16 on CPUs with native bf16 (AMX/AVX512-BF16), else float32.",
     )
@@ -26,27 +26,35 @@ def precision_option(name: str) -> Callable[[F], F]:
 @click.option("--out", "out", required=True, type=click.Path(), help="Index directory to create.")
 @click.option("--retrievers", default="bm25", show_default=True, help="Comma-separated sub-indexes to build.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index at --out.")
-@click.option("--bm25-k1", type=float, default=0.9, show_default=True, help="BM25 k1 stored as the index default.")
-@click.option("--bm25-b", type=float, default=0.4, show_default=True, help="BM25 b stored as the index default.")
+@click.option("--bm25-k1", type=float, default=BM25Config.k1, show_default=True, help="BM25 k1 stored as the index default.")
+@click.option("--bm25-b", type=float, default=BM25Config.b, show_default=True, help="BM25 b stored as the index default.")
 @click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")
 @precision_option("--dense-precision")
 @click.option("--query-prefix", default="", help="Text put before every query (instruction models such as BGE).")
 @click.option("--doc-prefix", default="", help="Text put before every document.")
-@click.option("--dense-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text.")
-@click.option("--dense-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch.")
-@click.option("--hnsw-m", type=click.IntRange(min=2), default=16, show_default=True, help="HNSW links per node.")
-@click.option("--ef-construction", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW build breadth.")
-@click.option("--ef-search", type=click.IntRange(min=1), default=200, show_default=True, help="HNSW search breadth stored as default.")
+@click.option("--dense-max-length", type=click.IntRange(min=1), default=DenseConfig.max_seq_length, show_default=True, help="Tokens kept per text.")
+@click.option("--dense-batch-size", type=click.IntRange(min=1), default=DenseConfig.batch_size, show_default=True, help="Texts encoded per batch.")
+@click.option("--hnsw-m", type=click.IntRange(min=2), default=DenseConfig.hnsw_m, show_default=True, help="HNSW links per node.")
+@click.option("--ef-construction", type=click.IntRange(min=1), default=DenseConfig.ef_construction, show_default=True, help="HNSW build breadth.")
+@click.option("--ef-search", type=click.IntRange(min=1), default=DenseConfig.ef_search, show_default=True, help="HNSW search breadth stored as default.")
 @click.option("--sparse-model", default=DEFAULT_SPARSE_MODEL, show_default=True, help="SPLADE model (a SparseEncoder with an MLM head): name or folder.")
 @precision_option("--sparse-precision")
-@click.option("--sparse-max-length", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens kept per text (SPLADE).")
-@click.option("--sparse-batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Texts encoded per batch (SPLADE).")
-@click.option("--impact-scale", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True, help="Integer impact = round(weight x scale), documents and queries alike.")
-@click.option("--doc-top-terms", type=click.IntRange(min=0), default=0, show_default=True, help="Keep each document's N heaviest terms (0: all).")
+@click.option("--sparse-max-length", type=click.IntRange(min=1), default=SpladeConfig.max_seq_length, show_default=True, help="Tokens kept per text (SPLADE).")
+@click.option("--sparse-batch-size", type=click.IntRange(min=1), default=SpladeConfig.batch_size, show_default=True, help="Texts encoded per batch (SPLADE).")
+@click.option(
+    "--impact-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=SpladeConfig.scale,
+    show_default=True,
+    help="Integer impact = round(weight x scale), documents and queries alike.",
+)
+@click.option(
+    "--doc-top-terms", type=click.IntRange(min=0), default=SpladeConfig.doc_top_terms, show_default=True, help="Keep each document's N heaviest terms (0: all)."
+)
 @click.option(
     "--splade-stopwords/--splade-keep-stopwords",
     "splade_query_stopwords",
-    default=True,
+    default=SpladeConfig.query_stopwords,
     show_default=True,
     help="Drop stopword and punctuation tokens from SPLADE query vectors by default.",
 )
@@ -79,18 +87,17 @@ def index_command(
     data_dir: str | None,
 ) -> None:
     """Index the corpus of DATA (a path, or a dataset name under --data-dir) into --out."""
-    from braid.engine.config import BM25Config, DenseConfig, SpladeConfig
-    from braid.indexing.build import build_index
-    from braid.indexing.datasets import resolve_dataset
+    from braid.engine.build import build_index
+    from braid.eval.datasets import resolve_dataset
 
     dataset = resolve_dataset(data, data_dir)
     started = time.perf_counter()
-    manifest = build_index(
-        dataset.require_corpus(),
-        out,
-        retrievers=retrievers.split(","),
-        bm25=BM25Config(k1=bm25_k1, b=bm25_b),
-        dense=DenseConfig(
+    from braid.engine.registry import check_retriever_names
+
+    names = check_retriever_names(retrievers.split(","))
+    configs = {
+        "bm25": BM25Config(k1=bm25_k1, b=bm25_b),
+        "dense": DenseConfig(
             model=dense_model,
             precision=dense_precision,
             query_prefix=query_prefix,
@@ -101,7 +108,7 @@ def index_command(
             ef_construction=ef_construction,
             ef_search=ef_search,
         ),
-        splade=SpladeConfig(
+        "splade": SpladeConfig(
             model=sparse_model,
             precision=sparse_precision,
             max_seq_length=sparse_max_length,
@@ -110,6 +117,12 @@ def index_command(
             doc_top_terms=doc_top_terms,
             query_stopwords=splade_query_stopwords,
         ),
+    }
+    manifest = build_index(
+        dataset.require_corpus(),
+        out,
+        retrievers=names,
+        configs={name: config for name, config in configs.items() if name in names},
         overwrite=overwrite,
         threads=threads,
     )

@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from braid.engine.errors import BraidError
+from braid.fusion.config import FUSION_METHODS
+from braid.fusion.convex import MISSING_POLICIES
+from braid.fusion.errors import BraidError
+from braid.fusion.normalize import NORMALIZATIONS
+from braid.fusion.rrf import DEFAULT_RRF_K
+from braid.indexing.config import BACKENDS, DEFAULT_BACKEND, BM25Config
 
 F = Callable[..., Any]
 
@@ -40,8 +45,8 @@ def search_overrides(function: F) -> F:
     )(function)
     function = click.option(
         "--splade-backend",
-        type=click.Choice(["matrix", "lucene"]),
-        default="matrix",
+        type=click.Choice(BACKENDS),
+        default=DEFAULT_BACKEND,
         show_default=True,
         help="numpy over the impact matrix (fast) or Anserini's impact searcher (reference); same rankings.",
     )(function)
@@ -49,22 +54,24 @@ def search_overrides(function: F) -> F:
     function = click.option("--ef-search", type=click.IntRange(min=1), default=None, help="HNSW search breadth (default: as built).")(function)
     function = click.option(
         "--bm25-backend",
-        type=click.Choice(["matrix", "lucene"]),
-        default="matrix",
+        type=click.Choice(BACKENDS),
+        default=DEFAULT_BACKEND,
         show_default=True,
         help="numpy scoring of Lucene's BM25 (fast) or Anserini's searchers (reference); same rankings.",
     )(function)
-    function = click.option("--bm25-b", type=float, default=None, help="BM25 b (default: as built, 0.4).")(function)
-    return click.option("--bm25-k1", type=float, default=None, help="BM25 k1 (default: as built, 0.9).")(function)
+    function = click.option("--bm25-b", type=float, default=None, help=f"BM25 b (default: as built, {BM25Config.b:g}).")(function)
+    return click.option("--bm25-k1", type=float, default=None, help=f"BM25 k1 (default: as built, {BM25Config.k1:g}).")(function)
 
 
 def fusion_options(function: F) -> F:
     """How several retrievers' lists are fused (default: what `braid tune` stored, else zscore CC)."""
-    function = click.option("--missing", type=click.Choice(["min", "zero", "exact"]), default=None, help="Score of a document a retriever did not return (cc).")(function)
-    function = click.option("--rrf-k", type=click.FloatRange(min=0), default=None, help="RRF k (default 60).")(function)
+    function = click.option("--missing", type=click.Choice(MISSING_POLICIES), default=None, help="Score of a document a retriever did not return (cc).")(
+        function
+    )
+    function = click.option("--rrf-k", type=click.FloatRange(min=0), default=None, help=f"RRF k (default {DEFAULT_RRF_K:g}).")(function)
     function = click.option("--weights", default=None, metavar="NAME=W,...", help="Per-retriever weights, e.g. bm25=0.2,splade=0.3,dense=0.5.")(function)
-    function = click.option("--norm", type=click.Choice(["minmax", "zscore", "tmm", "none"]), default=None, help="Score normalization (cc).")(function)
-    return click.option("--fusion", type=click.Choice(["cc", "rrf"]), default=None, help="Convex combination or Reciprocal Rank Fusion.")(function)
+    function = click.option("--norm", type=click.Choice(NORMALIZATIONS), default=None, help="Score normalization (cc).")(function)
+    return click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Convex combination or Reciprocal Rank Fusion.")(function)
 
 
 def split_names(value: str | None) -> list[str] | None:
@@ -81,10 +88,10 @@ def open_engine(
     retrievers: str | None,
     bm25_k1: float | None = None,
     bm25_b: float | None = None,
-    bm25_backend: str = "matrix",
+    bm25_backend: str = DEFAULT_BACKEND,
     ef_search: int | None = None,
     dense_exact: bool = False,
-    splade_backend: str = "matrix",
+    splade_backend: str = DEFAULT_BACKEND,
     splade_query_stopwords: bool | None = None,
     fusion: str | None = None,
     norm: str | None = None,
@@ -95,17 +102,19 @@ def open_engine(
 ) -> Any:
     """Open an engine, applying the options of `search_overrides` and `fusion_options` on top of
     what the index was built (and tuned) with; `fusion_config` replaces the stored fusion outright."""
-    from braid.engine.config import BM25Config
     from braid.engine.engine import Engine
-    from braid.fusion.config import parse_weights, stored_or_default
+    from braid.fusion.config import parse_weights
     from braid.indexing.manifest import Manifest
+    from braid.indexing.tuned_fusion import stored_or_default
 
-    bm25 = None
-    if bm25_k1 is not None or bm25_b is not None:
-        entry = Manifest.read(index_dir).retrievers.get("bm25")
-        built = BM25Config.from_dict(entry.params) if entry else BM25Config()
-        bm25 = built.replace(k1=bm25_k1, b=bm25_b)
     names = split_names(retrievers)
+    given: dict[str, dict[str, Any]] = {
+        "bm25": {"k1": bm25_k1, "b": bm25_b, "backend": bm25_backend},
+        "dense": {"ef_search": ef_search, "exact": dense_exact or None},
+        "splade": {"backend": splade_backend, "query_stopwords": splade_query_stopwords},
+    }
+    searched = names or list(Manifest.read(index_dir).retrievers)
+    options = {name: values for name, values in given.items() if name in searched}
     if fusion_config is None:
         fusion_config = stored_or_default(index_dir, names).replace(
             method=fusion, norm=norm, weights=parse_weights(weights) if weights else None, rrf_k=rrf_k, missing=missing
@@ -114,10 +123,5 @@ def open_engine(
         index_dir,
         retrievers=names,
         fusion=fusion_config,
-        bm25=bm25,
-        bm25_backend=bm25_backend,
-        ef_search=ef_search,
-        dense_exact=dense_exact,
-        splade_backend=splade_backend,
-        splade_query_stopwords=splade_query_stopwords,
+        options=options,
     )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from braid.cli.options import fusion_options, open_engine, retrievers_option, search_overrides
+from braid.fusion.types import SEARCH_DEPTH
 
 _TITLE_WIDTH = 70
 
@@ -18,7 +19,7 @@ _TITLE_WIDTH = 70
 @click.option("-k", "k", type=click.IntRange(min=1, max=10_000), default=10, show_default=True, help="Hits to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table (always with per-retriever explanations).")
 @click.option("--explain", is_flag=True, help="Show each retriever's rank, raw score and normalized score under every hit.")
-@click.option("--depth", type=click.IntRange(min=1), default=100, show_default=True, help="Candidates per retriever before fusion.")
+@click.option("--depth", type=click.IntRange(min=1), default=SEARCH_DEPTH, show_default=True, help="Candidates per retriever before fusion.")
 @retrievers_option
 @search_overrides
 @fusion_options

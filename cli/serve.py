@@ -2,28 +2,105 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+
 import click
+
+from braid.fusion.errors import BraidError
 
 
 @click.command("serve")
 @click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback unless you mean to share it).")
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; 0 takes a free one (the address served is printed).",
+)
 @click.option("--threads", type=click.IntRange(min=1, max=256), default=16, show_default=True, help="Requests handled at once.")
-def serve_command(index_dir: str, host: str, port: int, threads: int) -> None:
-    """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET /health, /openapi.json and a page at /."""
+@click.option(
+    "--keep-alive",
+    type=click.IntRange(min=1, max=3600),
+    default=5,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection idle this long: one that sends no request after connecting, or none after its last answer.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.IntRange(min=1, max=3600),
+    default=10,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request (headers and body) is not all in this long after its first byte, so slow clients cannot hold connections.",
+)
+@click.option(
+    "--limit-concurrency",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    metavar="N",
+    help="At most N open connections (idle ones count) and N requests in progress; past it, requests get 503.",
+)
+def serve_command(index_dir: str, host: str, port: int, threads: int, keep_alive: int, request_timeout: int, limit_concurrency: int) -> None:
+    """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET|HEAD /health, /openapi.json and a page at /."""
     import uvicorn
 
     from braid.cli.web.app import create_app
+    from braid.cli.web.limits import guarded_http_protocol
     from braid.engine.engine import Engine
 
-    engine = Engine.open(index_dir)
-    click.echo(f"loading models for {', '.join(engine.retrievers)} ...", err=True)
-    engine.search("warm up", k=1)  # models and index files load now, not on the first request
-    engine.forget_queries()
-    app = create_app(engine, threads)
-    click.echo(f"braid: serving {index_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    listener = _listen(host, port)  # first: a port in use fails now, before anything loads
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        engine = Engine.open(index_dir)
+        try:
+            click.echo(f"loading models for {', '.join(engine.retrievers)} ...", err=True)
+            engine.search("warm up", k=1)  # models and index files load now, not on the first request
+            engine.forget_queries()
+            config = uvicorn.Config(
+                create_app(engine, threads),
+                log_level="warning",
+                access_log=False,
+                timeout_keep_alive=keep_alive,
+                limit_concurrency=limit_concurrency,
+                http=guarded_http_protocol(request_timeout),
+            )
+            _log_server_errors()
+            click.echo(f"braid: serving {index_dir} on {_url(listener, host)} (Ctrl-C stops)", err=True)
+            uvicorn.Server(config).run(sockets=[listener])
+        finally:
+            engine.close()
     finally:
-        engine.close()
+        listener.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv6 if the host has a colon, as uvicorn decides)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+        listener.bind((host, port))
+        listener.listen(2048)  # requests that arrive while models load wait in the queue
+    except OSError as error:
+        listener.close()
+        reason = error.strerror or str(error) or type(error).__name__
+        raise BraidError(f"cannot listen on {host}:{port}: {reason}") from None
+    return listener
+
+
+def _url(listener: socket.socket, host: str) -> str:
+    port = listener.getsockname()[1]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _log_server_errors() -> None:
+    """The app logs the causes of its 500s under braid.cli.web: one line each on stderr, with the traceback."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("braid: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("braid.cli.web")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)

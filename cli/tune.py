@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from braid.cli.options import data_dir_option, open_engine, retrievers_option
+from braid.fusion.config import FUSION_METHODS
+from braid.fusion.types import EVAL_DEPTH
 
 
 @click.command("tune")
@@ -17,8 +19,8 @@ from braid.cli.options import data_dir_option, open_engine, retrievers_option
 @click.option("--split", default="train", show_default=True, help="Labelled split to tune on (never the one you report).")
 @click.option("--metric", default="ndcg@10", show_default=True, help="What to maximise.")
 @click.option("--step", type=click.FloatRange(min=0.01, max=0.5), default=0.1, show_default=True, help="Weight grid step over the simplex.")
-@click.option("--methods", default="cc,rrf", show_default=True, help="Fusion methods to search.")
-@click.option("--depth", type=click.IntRange(min=1), default=1000, show_default=True, help="Hits per retriever.")
+@click.option("--methods", default=",".join(FUSION_METHODS), show_default=True, help="Fusion methods to search.")
+@click.option("--depth", type=click.IntRange(min=1), default=EVAL_DEPTH, show_default=True, help="Hits per retriever.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="PNG of the sweep (default: INDEX_DIR/fusion_sweep.png).")
 @click.option("--no-save", is_flag=True, help="Print the result without storing it in the index.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -39,18 +41,19 @@ def tune_command(
     data_dir: str | None,
 ) -> None:
     """Search fusion weights, normalizations and RRF k on DATA's --split; store the best in INDEX_DIR."""
-    from braid.engine.errors import BraidError
+    from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import Metric
     from braid.eval.sweep_plot import plot_sweep
     from braid.eval.tuning import leaders, tune_fusion
-    from braid.fusion.config import FusionConfig, write_tuned
-    from braid.indexing.datasets import resolve_dataset
+    from braid.fusion.config import FusionConfig
+    from braid.fusion.errors import BraidError
+    from braid.indexing.tuned_fusion import write_tuned
 
     parsed_metric = Metric.parse(metric)
     chosen_methods = [name.strip() for name in methods.split(",") if name.strip()]
     for name in chosen_methods:
-        if name not in ("cc", "rrf"):
-            raise BraidError(f"unknown fusion method {name!r} in --methods; choose from cc, rrf")
+        if name not in FUSION_METHODS:
+            raise BraidError(f"unknown fusion method {name!r} in --methods; choose from {', '.join(FUSION_METHODS)}")
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
     say = (lambda line: None) if as_json else click.echo

@@ -1,23 +1,15 @@
-"""Searching an index: `Engine.open(path).search("query", k=10)`.
+"""Searching an index: `Engine.open(path).search("query", k=10)`; building one: `build_index(corpus, out)`.
 
-Exports resolve lazily so that `braid.engine.errors` (used everywhere) imports nothing else.
+Retriever kinds (bm25, splade, dense, and any a plugin registers) live in `braid.engine.registry`.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from braid.engine.build import build_index
+from braid.engine.engine import Engine
+from braid.engine.hits import Hit
+from braid.engine.registry import RetrieverKind, kinds
+from braid.engine.retriever import OpenRequest, Retriever
+from braid.fusion.errors import BraidError, DataError
 
-_EXPORTS = {
-    "Engine": "braid.engine.engine",
-    "Hit": "braid.engine.hits",
-    "BraidError": "braid.engine.errors",
-    "DataError": "braid.engine.errors",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'braid.engine' has no attribute {name!r}")
+__all__ = ["BraidError", "DataError", "Engine", "Hit", "OpenRequest", "Retriever", "RetrieverKind", "build_index", "kinds"]

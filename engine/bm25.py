@@ -20,16 +20,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.analysis import LuceneAnalyzer
-from braid.engine.config import BM25Config
-from braid.engine.errors import BraidError
-from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
-from braid.engine.retriever import Ranking
-from braid.engine.sparse_topk import doc_id_order, ordinals, scores_at, search_matrix
+from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
+from braid.fusion.errors import BraidError
+from braid.indexing.analysis import LuceneAnalyzer
+from braid.indexing.config import DEFAULT_BACKEND, BM25Config, check_backend
+from braid.indexing.jvm import java_class
+from braid.indexing.layout import LUCENE_FOLDER
 from braid.indexing.term_docs import TermDocs
 
-BACKENDS = ("matrix", "lucene")
 # Below this many queries the lucene backend searches one by one (faster than a SearchCollection run).
 BATCH_PATH_MIN_QUERIES = 32
 # Queries per SearchCollection call: bounds the Java heap a single call can fill.
@@ -46,12 +46,11 @@ class BM25Retriever:
         folder: str | Path,
         config: BM25Config = BM25Config(),
         doc_ids: Callable[[], Sequence[str]] | None = None,
-        backend: str = "matrix",
+        backend: str = DEFAULT_BACKEND,
         threads: int = 2,
     ) -> None:
         """`folder` is the bm25/ sub-index; `doc_ids` lists doc ids by ordinal (the docstore's order)."""
-        if backend not in BACKENDS:
-            raise BraidError(f"unknown bm25 backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        check_backend("bm25", backend)
         self.folder = Path(folder)
         self.config = config
         self.backend = backend
@@ -73,7 +72,7 @@ class BM25Retriever:
 
     @property
     def lucene_path(self) -> Path:
-        return self.folder / "lucene"
+        return self.folder / LUCENE_FOLDER
 
     def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
         if depth <= 0 or not queries:
@@ -163,7 +162,7 @@ class BM25Retriever:
     def _positions(self) -> dict[str, int]:
         with self._lock:
             if self._position is None:
-                self._position = {doc: ordinal for ordinal, doc in enumerate(self._doc_ids)}
+                self._position = doc_positions(self._doc_ids)
             return self._position
 
     # -- lucene backend ------------------------------------------------------------------------
@@ -214,9 +213,12 @@ class BM25Retriever:
             if output.exists():
                 with output.open("r", encoding="utf-8") as handle:
                     for line in handle:
-                        position, _, doc_id, _, score, _ = line.split()
-                        results[int(position)].append((doc_id, float(score)))
+                        query_position, _, doc_id, _, score, _ = line.split()
+                        results[int(query_position)].append((doc_id, float(score)))
             return results
+
+    def forget_queries(self) -> None:
+        """Nothing to forget: BM25 analyzes every query afresh."""
 
     def close(self) -> None:
         with self._lock:
@@ -226,3 +228,9 @@ class BM25Retriever:
             self._term_docs = None
             self._weights_by_boost.clear()
             self._stacked.clear()
+
+
+def open_bm25(request: OpenRequest) -> BM25Retriever:
+    """Search-time options: `k1` and `b` (override the built values), `backend` ("matrix" or "lucene")."""
+    config = BM25Config.from_dict(request.entry.params).replace(k1=request.options.get("k1"), b=request.options.get("b"))
+    return BM25Retriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND))

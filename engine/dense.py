@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from braid.engine.config import DenseConfig
-from braid.engine.dense_encoder import DenseEncoder
-from braid.engine.errors import BraidError
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import Ranking
-from braid.engine.sparse_topk import doc_id_order, ordinals, top_k
-
-EMBEDDINGS_FILE = "embeddings.npy"
-HNSW_FILE = "hnsw.bin"
+from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
+from braid.fusion.errors import BraidError
+from braid.indexing.config import DenseConfig
+from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
 
 
 class DenseRetriever:
@@ -88,14 +87,16 @@ class DenseRetriever:
         graph.set_ef(max(self.config.ef_search, depth))
         labels, distances = graph.knn_query(query_vectors, k=depth, num_threads=1)
         # hnswlib's "ip" distance is 1 - inner product.
-        return [list(zip(doc_ids[row_labels].tolist(), (1.0 - row_distances.astype(np.float64)).tolist())) for row_labels, row_distances in zip(labels, distances)]
+        return [
+            list(zip(doc_ids[row_labels].tolist(), (1.0 - row_distances.astype(np.float64)).tolist())) for row_labels, row_distances in zip(labels, distances)
+        ]
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """Cosine of the query with each given document's stored vector."""
         vectors, _, ids = self._state()
         with self._lock:
             if self._position is None:
-                self._position = {doc: ordinal for ordinal, doc in enumerate(ids.tolist())}
+                self._position = doc_positions(ids.tolist())
             position = self._position
         query_vectors = self.encode(queries)
         result = []
@@ -119,3 +120,13 @@ class DenseRetriever:
             self._graph = None
             self._vectors = None
             self._doc_ids = None
+
+
+def open_dense(request: OpenRequest) -> DenseRetriever:
+    """Search-time options: `ef_search` (HNSW breadth), `exact` (scan every vector instead)."""
+    params = dict(request.entry.params)
+    dimension = int(params.pop("dimension"))
+    config = DenseConfig.from_dict(params)
+    if request.options.get("ef_search") is not None:
+        config = replace(config, ef_search=int(request.options["ef_search"]))
+    return DenseRetriever(request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)))

@@ -7,26 +7,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from braid.engine.bm25 import BM25Retriever
-from braid.engine.config import BM25Config, DenseConfig, SpladeConfig
-from braid.engine.dense import DenseRetriever
-from braid.engine.errors import BraidError
 from braid.engine.hits import Hit
+from braid.engine.registry import open_retriever, retriever_kind
 from braid.engine.retriever import Ranking, Retriever
-from braid.engine.splade import SpladeRetriever
-from braid.fusion.config import FusionConfig, stored_or_default
-from braid.fusion.types import Contribution, FusedHit
-from braid.indexing.docstore import DOCSTORE_NAME, DocStore
-from braid.indexing.manifest import Manifest, RetrieverEntry
+from braid.fusion.config import FusionConfig
+from braid.fusion.errors import BraidError
+from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, Contribution, FusedHit
+from braid.indexing.docstore import DocStore
+from braid.indexing.integrity import check_sizes
+from braid.indexing.layout import DOCSTORE_NAME
+from braid.indexing.manifest import Manifest
+from braid.indexing.tuned_fusion import stored_or_default
 
-# Candidate depth per retriever: evaluation needs deep lists, interactive search does not.
-EVAL_DEPTH = 1000
-SEARCH_DEPTH = 100
-RETRIEVER_KINDS = ("bm25", "splade", "dense")
 # Up to this many queries per call, each retriever thread runs torch on one core.
 FEW_QUERIES = 4
 
@@ -53,37 +48,32 @@ class Engine:
         cls,
         path: str | Path,
         retrievers: Sequence[str] | None = None,
-        bm25: BM25Config | None = None,
-        bm25_backend: str = "matrix",
-        ef_search: int | None = None,
-        dense_exact: bool = False,
-        splade_backend: str = "matrix",
-        splade_query_stopwords: bool | None = None,
         fusion: FusionConfig | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
-        `bm25` overrides the k1/b the index was built with, for this engine only; `bm25_backend`
-        picks numpy scoring ("matrix") or Anserini's searchers ("lucene"): same rankings.
-        `ef_search` overrides the HNSW search breadth; `dense_exact` scans all vectors instead.
-        `splade_backend` is "matrix" (numpy over the impact matrix) or "lucene" (Anserini's impact
-        searcher): same rankings. `splade_query_stopwords` overrides the built query stopword setting.
         `fusion` defaults to what `braid tune` stored in the index, else `FusionConfig()`.
+        `options` overrides, per retriever, what the index was built with, for this engine only:
+        e.g. {"bm25": {"k1": 1.2, "backend": "lucene"}, "dense": {"ef_search": 50, "exact": True},
+        "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
         """
         path = Path(path)
         manifest = Manifest.read(path)
+        check_sizes(path, manifest)
         available = list(manifest.retrievers)
         chosen = list(dict.fromkeys(retrievers)) if retrievers else available
         for name in chosen:
-            if name not in RETRIEVER_KINDS:
-                raise BraidError(f"unknown retriever {name!r}; choose from {', '.join(RETRIEVER_KINDS)}")
+            retriever_kind(name)
             if name not in manifest.retrievers:
                 raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
+        for name in options or {}:
+            if name not in chosen:
+                raise BraidError(f"search options for {name!r}, which is not searched here ({', '.join(chosen)})")
         fusion = fusion or stored_or_default(path, chosen)
         fusion.check_retrievers(chosen)
         docstore = DocStore(path / DOCSTORE_NAME)
-        options = _RetrieverOptions(bm25, bm25_backend, ef_search, dense_exact, splade_backend, splade_query_stopwords)
-        opened = {name: _open_retriever(path, manifest.retrievers[name], docstore, options) for name in chosen}
+        opened = {name: open_retriever(path, manifest.retrievers[name], docstore.ids, (options or {}).get(name)) for name in chosen}
         return cls(path, manifest, opened, docstore, fusion)
 
     def view(self, retrievers: Sequence[str] | None = None, fusion: FusionConfig | None = None) -> Engine:
@@ -101,7 +91,16 @@ class Engine:
 
     def retrieve(self, queries: Sequence[str], depth: int, timings: dict[str, float] | None = None) -> dict[str, list[Ranking]]:
         """Each retriever's lists for the queries, all retrievers at once (the input of fusion).
-        With `timings`, each retriever's wall time in milliseconds is stored there by name."""
+        With `timings`, each retriever's wall time in milliseconds is stored there by name. A blank
+        query gets empty lists: no retriever sees it (a dense model would return arbitrary documents)."""
+        asked = [position for position, query in enumerate(queries) if query.strip()]
+        if len(asked) < len(queries):
+            found = self.retrieve([queries[position] for position in asked], depth, timings) if asked else {name: [] for name in self.retrievers}
+            lists: dict[str, list[Ranking]] = {name: [[] for _ in queries] for name in self.retrievers}
+            for name, rankings in found.items():
+                for position, ranking in zip(asked, rankings):
+                    lists[name][position] = ranking
+            return lists
         if len(self.retrievers) == 1:
             ((name, retriever),) = self.retrievers.items()
             return {name: _timed(timings, name, retriever.search, queries, depth)}
@@ -158,6 +157,13 @@ class Engine:
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
         named = dict(queries) if isinstance(queries, Mapping) else {str(i): text for i, text in enumerate(queries)}
+        for query_id, text in named.items():
+            if not text.strip():
+                raise BraidError(
+                    f"query {query_id!r} is empty: give at least one word to search for"
+                    if len(named) > 1
+                    else "the query is empty: give at least one word to search for"
+                )
         texts = list(named.values())
         fused = self.search_fused(texts, k, depth, timings=timings)
         titles = self.docstore.titles(hit.doc_id for hits in fused for hit in hits)
@@ -172,9 +178,7 @@ class Engine:
     def forget_queries(self) -> None:
         """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
         for retriever in self.retrievers.values():
-            forget = getattr(retriever, "forget_queries", None)
-            if forget is not None:
-                forget()
+            retriever.forget_queries()
 
     def _needs_exact(self) -> bool:
         return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(self.retrievers) > 1
@@ -187,9 +191,9 @@ class Engine:
             returned = [{doc for doc, _ in ranking} for ranking in rankings]
             wanted[name] = [[doc for doc in union[i] if doc not in returned[i]] for i in range(len(queries))]
         if len(queries) <= FEW_QUERIES:  # well under a millisecond each: handing them to threads costs more
-            return {name: self.retrievers[name].score(queries, wanted[name]) for name in per_retriever}  # type: ignore[attr-defined]
+            return {name: self.retrievers[name].score(queries, wanted[name]) for name in per_retriever}
         pool = self._threads()
-        futures = {name: pool.submit(self.retrievers[name].score, queries, wanted[name]) for name in per_retriever}  # type: ignore[attr-defined]
+        futures = {name: pool.submit(self.retrievers[name].score, queries, wanted[name]) for name in per_retriever}
         return {name: future.result() for name, future in futures.items()}
 
     def _threads(self) -> ThreadPoolExecutor:
@@ -245,34 +249,3 @@ def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args
         return function(*args)
     finally:
         torch.set_num_threads(default)
-
-
-@dataclass(frozen=True)
-class _RetrieverOptions:
-    """Search-time overrides of what the manifest says."""
-
-    bm25: BM25Config | None
-    bm25_backend: str
-    ef_search: int | None
-    dense_exact: bool
-    splade_backend: str
-    splade_query_stopwords: bool | None
-
-
-def _open_retriever(path: Path, entry: RetrieverEntry, docstore: DocStore, options: _RetrieverOptions) -> Retriever:
-    if entry.kind == "bm25":
-        config = options.bm25 if options.bm25 is not None else BM25Config.from_dict(entry.params)
-        return BM25Retriever(path / entry.path, config, doc_ids=docstore.ids, backend=options.bm25_backend)
-    if entry.kind == "dense":
-        params = dict(entry.params)
-        dimension = int(params.pop("dimension"))
-        dense = DenseConfig.from_dict(params)
-        if options.ef_search is not None:
-            dense = replace(dense, ef_search=options.ef_search)
-        return DenseRetriever(path / entry.path, dense, dimension, doc_ids=docstore.ids, exact=options.dense_exact)
-    if entry.kind == "splade":
-        splade = SpladeConfig.from_dict(entry.params)
-        if options.splade_query_stopwords is not None:
-            splade = replace(splade, query_stopwords=options.splade_query_stopwords)
-        return SpladeRetriever(path / entry.path, splade, doc_ids=docstore.ids, backend=options.splade_backend)
-    raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r}; upgrade braid")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
-# One query's results: (doc id, score), best first.
-Ranking = list[tuple[str, float]]
+from braid.fusion.types import Ranking
+from braid.indexing.manifest import RetrieverEntry
 
 
 @runtime_checkable
@@ -21,4 +23,19 @@ class Retriever(Protocol):
         """This retriever's own score for given documents of each query (fusion's `exact` policy)."""
         ...
 
+    def forget_queries(self) -> None:
+        """Drop cached query encodings, so the next search encodes from scratch (cold timings)."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """What opening one retriever of an index gets: its sub-folder, its manifest entry, the doc ids
+    in docstore order (loaded on first use), and the search-time overrides given for its kind."""
+
+    folder: Path
+    entry: RetrieverEntry
+    doc_ids: Callable[[], Sequence[str]]
+    options: Mapping[str, Any] = field(default_factory=dict)

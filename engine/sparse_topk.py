@@ -87,6 +87,11 @@ def scores_at(sums: sp.csr_matrix, row: int, columns: np.ndarray) -> np.ndarray:
     return dense[columns]
 
 
+def doc_positions(doc_ids: Sequence[str]) -> dict[str, int]:
+    """Doc id -> its ordinal (column) in the index's order, for `ordinals`."""
+    return {doc: ordinal for ordinal, doc in enumerate(doc_ids)}
+
+
 def ordinals(wanted: Sequence[str], position: dict[str, int]) -> np.ndarray:
     """Column of each wanted doc id (the index's order)."""
     return np.fromiter((position[doc] for doc in wanted), dtype=np.int64, count=len(wanted))

@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.config import SpladeConfig
-from braid.engine.errors import BraidError
-from braid.engine.query_cache import QueryCache
-from braid.engine.impacts import clear_rows, drop_columns, is_stopword_token, quantize, stopword_columns
-from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
-from braid.engine.retriever import Ranking
-from braid.engine.sparse_encoder import SpladeEncoder
-from braid.engine.sparse_topk import doc_id_order, ordinals, scores_at, search_matrix
+from braid.engine.query_cache import QueryCache
+from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
+from braid.fusion.errors import BraidError
+from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
 from braid.indexing.impact_matrix import ImpactMatrix
-
-BACKENDS = ("matrix", "lucene")
-LUCENE_FOLDER = "lucene"
+from braid.indexing.impacts import clear_rows, drop_columns, is_stopword_token, quantize, stopword_columns
+from braid.indexing.jvm import java_class
+from braid.indexing.layout import LUCENE_FOLDER
+from braid.indexing.sparse_encoder import SpladeEncoder
 
 
 class SpladeRetriever:
@@ -39,11 +38,10 @@ class SpladeRetriever:
         folder: str | Path,
         config: SpladeConfig,
         doc_ids: Callable[[], Sequence[str]],
-        backend: str = "matrix",
+        backend: str = DEFAULT_BACKEND,
         encoder: SpladeEncoder | None = None,
     ) -> None:
-        if backend not in BACKENDS:
-            raise BraidError(f"unknown splade backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        check_backend("splade", backend)
         self.folder = Path(folder)
         self.config = config
         self.backend = backend
@@ -121,7 +119,7 @@ class SpladeRetriever:
         sums = (self.encode(queries) @ matrix.impacts).tocsr()
         with self._lock:
             if self._position is None:
-                self._position = {doc: ordinal for ordinal, doc in enumerate(self._doc_ids)}
+                self._position = doc_positions(self._doc_ids)
             position = self._position
         return [dict(zip(wanted, scores_at(sums, row, ordinals(wanted, position)).astype(np.float64).tolist())) for row, wanted in enumerate(doc_ids)]
 
@@ -153,3 +151,11 @@ class SpladeRetriever:
                 self._searcher.close()
                 self._searcher = None
             self._matrix = None
+
+
+def open_splade(request: OpenRequest) -> SpladeRetriever:
+    """Search-time options: `backend` ("matrix" or "lucene"), `query_stopwords` (override the built setting)."""
+    config = SpladeConfig.from_dict(request.entry.params)
+    if request.options.get("query_stopwords") is not None:
+        config = replace(config, query_stopwords=bool(request.options["query_stopwords"]))
+    return SpladeRetriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND))

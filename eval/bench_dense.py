@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,15 @@ from typing import Any
 import click
 import numpy as np
 
-from braid.engine.config import DenseConfig
-from braid.engine.dense_encoder import DenseEncoder
 from braid.engine.sparse_topk import top_k
-from braid.indexing.dense import build_hnsw
-from braid.indexing.text_chunks import encoder_text
-from braid.indexing.datasets import resolve_dataset
-from braid.indexing.readers import read_corpus
+from braid.eval.datasets import resolve_dataset
+from braid.eval.latency import percentiles
 from braid.eval.report import machine, write_json
+from braid.indexing.config import DenseConfig
+from braid.indexing.dense import build_hnsw
+from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.readers import read_corpus
+from braid.indexing.text_chunks import encoder_text
 
 
 def _docs_per_second(encode: Any, texts: list[str]) -> float:
@@ -55,8 +55,7 @@ def bench_query_latency(queries: list[str], config: DenseConfig) -> dict[str, fl
         started = time.perf_counter()
         encoder.encode_queries([query])
         latencies.append(1000 * (time.perf_counter() - started))
-    latencies.sort()
-    return {"queries": len(latencies), "p50_ms": round(statistics.median(latencies), 2), "p99_ms": round(latencies[int(0.99 * len(latencies)) - 1], 2)}
+    return {"queries": len(latencies), **percentiles(latencies)}
 
 
 def bench_hnsw(vectors: np.ndarray, query_vectors: np.ndarray, config: DenseConfig, ef_values: list[int], k: int = 10) -> list[dict[str, Any]]:
@@ -106,9 +105,9 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default="results/dense_speed.json", show_default=True)
 def main(dataset_name: str, data_dir: str | None, encode_docs: int, ef_values: str, out: str) -> None:
     """Encoding docs/s (plain sentence-transformers vs braid), query latency, HNSW recall and q/s."""
-    from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+    from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
     from braid.indexing.fingerprint import CorpusFingerprint
-    from braid.engine.models import model_identity
+    from braid.indexing.models import model_identity
 
     config = DenseConfig()
     dataset = resolve_dataset(dataset_name, data_dir)
@@ -121,12 +120,8 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, ef_values: s
     for document in documents:
         fingerprint.update(document)
     encoder = DenseEncoder(config)
-    cache = EmbeddingCache()
     key = cache_key("dense", model_identity(encoder.resolved), config.encoding_settings(), fingerprint.hexdigest())
-    vectors = cache.load(key, len(documents))
-    if vectors is None:
-        vectors = encoder.encode_documents(texts, progress=True)
-        cache.store(key, vectors)
+    vectors, _ = load_or_encode(EmbeddingCache(), key, len(documents), lambda: encoder.encode_documents(texts, progress=True))
     hnsw = bench_hnsw(np.asarray(vectors), encoder.encode_queries(queries), config, [int(v) for v in ef_values.split(",")])
     report = {
         "benchmark": "dense retrieval",

@@ -19,13 +19,16 @@ from typing import Any
 import click
 
 from braid.engine.engine import Engine
+from braid.engine.retriever import Retriever
+from braid.eval.datasets import resolve_dataset
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.eval.report import machine, write_json
 from braid.eval.suite.run import plan
 from braid.eval.tuning import tune_fusion
 from braid.fusion.tune import best
-from braid.indexing.datasets import resolve_dataset
+from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
+
 
 def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, Any]:
     """Single-query latency of each retriever alone, the fused search, and the same work done serially."""
@@ -34,9 +37,10 @@ def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, A
         lists = {name: retriever.search([query], depth) for name, retriever in engine.retrievers.items()}
         return engine.fuse([query], lists, 10)
 
-    methods: dict[str, Callable[[str], object]] = {
-        name: (lambda query, retriever=retriever: retriever.search([query], depth)) for name, retriever in engine.retrievers.items()
-    }
+    def alone(retriever: Retriever) -> Callable[[str], object]:
+        return lambda query: retriever.search([query], depth)
+
+    methods: dict[str, Callable[[str], object]] = {name: alone(retriever) for name, retriever in engine.retrievers.items()}
     methods["hybrid_parallel"] = lambda query: engine.search(query, k=10, depth=depth)
     methods["hybrid_serial"] = serial
     rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries))
@@ -51,7 +55,7 @@ def bench_throughput(engine: Engine, queries: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     engine.run(queries)
     seconds = time.perf_counter() - started
-    return {"queries": len(queries), "depth": 1000, "seconds": round(seconds, 2), "queries_per_second": round(len(queries) / seconds, 1)}
+    return {"queries": len(queries), "depth": EVAL_DEPTH, "seconds": round(seconds, 2), "queries_per_second": round(len(queries) / seconds, 1)}
 
 
 def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) -> list[dict[str, Any]]:
@@ -60,8 +64,8 @@ def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) 
     points = tune_fusion(engine, dataset.name, dataset.load_split(tuning_split), Metric.parse(metric)).points
     test = dataset.load_split("test")
     test_ids = list(test.queries)
-    test_lists = engine.retrieve([test.queries[q] for q in test_ids], 1000)
-    rows = []
+    test_lists = engine.retrieve([test.queries[q] for q in test_ids], EVAL_DEPTH)
+    rows: list[dict[str, Any]] = []
     for name, rankings in test_lists.items():
         scores = evaluate(dict(zip(test_ids, rankings)), test.qrels, DEFAULT_METRICS).means
         rows.append({"setting": f"{name} alone", "test": {k: round(v, 4) for k, v in scores.items()}})
@@ -73,7 +77,14 @@ def bench_methods(engine: Engine, dataset: Any, tuning_split: str, metric: str) 
     for family, members in families.items():
         winner = best(members)
         scores = evaluate(engine.view(fusion=winner.config).run(test.queries), test.qrels, DEFAULT_METRICS).means
-        rows.append({"setting": family, "config": winner.config.to_dict(), f"{tuning_split}_{metric}": round(winner.value, 4), "test": {k: round(v, 4) for k, v in scores.items()}})
+        rows.append(
+            {
+                "setting": family,
+                "config": winner.config.to_dict(),
+                f"{tuning_split}_{metric}": round(winner.value, 4),
+                "test": {k: round(v, 4) for k, v in scores.items()},
+            }
+        )
         click.echo(f"{family}: {tuning_split} {winner.value:.4f}, test {scores['ndcg@10']:.4f}", err=True)
     return rows
 
@@ -98,7 +109,7 @@ def plot(latencies: dict[str, Any], path: Path, title: str) -> None:
 @click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--dataset", "dataset_name", default="scifact", show_default=True)
 @click.option("--data-dir", default=None, help="Where named datasets live (env BRAID_DATA).")
-@click.option("--depth", default=100, show_default=True, help="Candidates per retriever for the latency runs.")
+@click.option("--depth", default=SEARCH_DEPTH, show_default=True, help="Candidates per retriever for the latency runs.")
 @click.option("--metric", default="ndcg@10", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default="results/hybrid_scifact.json", show_default=True)
 def main(index_dir: str, dataset_name: str, data_dir: str | None, depth: int, metric: str, out: str) -> None:

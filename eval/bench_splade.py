@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,20 +23,23 @@ from typing import Any
 import click
 import numpy as np
 
-from braid.engine.config import SpladeConfig
 from braid.engine.retriever import Ranking
 from braid.engine.sparse_topk import doc_id_order, top_k
+from braid.eval.datasets import resolve_dataset
+from braid.eval.latency import percentiles
 from braid.eval.metrics import DEFAULT_METRICS, evaluate
-from braid.indexing.datasets import resolve_dataset
 from braid.eval.report import machine, write_json
+from braid.fusion.types import EVAL_DEPTH
+from braid.indexing.config import BACKENDS, SpladeConfig
+from braid.indexing.layout import DOCSTORE_NAME
 
 ENCODERS = ("sentence-transformers", "braid-float32", "braid-bfloat16")
 
 
 def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) -> dict[str, Any]:
     """Runs in its own process: encode `documents` texts, report docs/s and the process's peak RSS."""
-    from braid.indexing.text_chunks import encoder_text
     from braid.indexing.readers import read_corpus
+    from braid.indexing.text_chunks import encoder_text
 
     texts = []
     for document in read_corpus(corpus):
@@ -47,7 +49,7 @@ def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) ->
     if method == "sentence-transformers":
         from sentence_transformers import SparseEncoder
 
-        from braid.engine.models import resolve_model
+        from braid.indexing.models import resolve_model
 
         model = SparseEncoder(resolve_model(SpladeConfig().model), device="cpu")
         model.max_seq_length = SpladeConfig().max_seq_length
@@ -56,10 +58,13 @@ def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) ->
             return model.encode(batch, batch_size=batch_size)
 
     else:
-        from braid.engine.sparse_encoder import SpladeEncoder
+        from braid.indexing.sparse_encoder import SpladeEncoder
 
         encoder = SpladeEncoder(SpladeConfig(precision=method.removeprefix("braid-"), batch_size=batch_size))
-        encode = encoder.encode_documents
+
+        def encode(batch: list[str]) -> Any:
+            return encoder.encode_documents(batch)
+
     encode(texts[:8])
     started = time.perf_counter()
     encode(texts)
@@ -76,21 +81,33 @@ def encode_worker(corpus: Path, documents: int, method: str, batch_size: int) ->
 def bench_encoding(corpus: Path, documents: int, settings: list[tuple[str, int]]) -> list[dict[str, Any]]:
     rows = []
     for method, batch_size in settings:
-        command = [sys.executable, "-m", "braid.eval.bench_splade", "--encode-worker", method, "--batch-size", str(batch_size), "--corpus", str(corpus), "--encode-docs", str(documents)]
+        command = [
+            sys.executable,
+            "-m",
+            "braid.eval.bench_splade",
+            "--encode-worker",
+            method,
+            "--batch-size",
+            str(batch_size),
+            "--corpus",
+            str(corpus),
+            "--encode-docs",
+            str(documents),
+        ]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         click.echo(f"encoding: {rows[-1]}", err=True)
     return rows
 
 
-def exhaustive_run(index_dir: Path, queries: dict[str, str], config: SpladeConfig, depth: int = 1000) -> dict[str, Ranking]:
+def exhaustive_run(index_dir: Path, queries: dict[str, str], config: SpladeConfig, depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
     """Float query vector . float document vector over every document: the quality to match."""
-    from braid.engine.impacts import drop_columns, stopword_columns
-    from braid.engine.models import model_identity
-    from braid.engine.sparse_encoder import SpladeEncoder
-    from braid.indexing.docstore import DOCSTORE_NAME, DocStore
+    from braid.indexing.docstore import DocStore
     from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+    from braid.indexing.impacts import drop_columns, stopword_columns
     from braid.indexing.manifest import Manifest
+    from braid.indexing.models import model_identity
+    from braid.indexing.sparse_encoder import SpladeEncoder
 
     manifest = Manifest.read(index_dir)
     encoder = SpladeEncoder(config)
@@ -121,7 +138,7 @@ def bench_quality(index_dir: Path, split: Any, config: SpladeConfig) -> list[dic
     for stopwords in (False, True):
         setting = replace(config, query_stopwords=stopwords)
         exhaustive = evaluate(exhaustive_run(index_dir, split.queries, setting), split.qrels, DEFAULT_METRICS).means
-        with Engine.open(index_dir, ["splade"], splade_query_stopwords=stopwords) as engine:
+        with Engine.open(index_dir, ["splade"], options={"splade": {"query_stopwords": stopwords}}) as engine:
             impact = evaluate(engine.run(split.queries), split.qrels, DEFAULT_METRICS).means
         rows.append({
             "precision": config.precision,
@@ -139,7 +156,7 @@ def bench_latency(index_dir: Path, queries: list[str], backend: str) -> dict[str
     from braid.engine.engine import Engine
 
     result: dict[str, Any] = {"backend": backend}
-    with Engine.open(index_dir, ["splade"], splade_backend=backend) as engine:
+    with Engine.open(index_dir, ["splade"], options={"splade": {"backend": backend}}) as engine:
         retriever = engine.retrievers["splade"]
         retriever.search(queries[:5], 10)
         for depth in (10, 1000):
@@ -148,8 +165,7 @@ def bench_latency(index_dir: Path, queries: list[str], backend: str) -> dict[str
                 started = time.perf_counter()
                 retriever.search([query], depth)
                 latencies.append(1000 * (time.perf_counter() - started))
-            latencies.sort()
-            result[f"depth_{depth}"] = {"p50_ms": round(statistics.median(latencies), 2), "p99_ms": round(latencies[int(0.99 * len(latencies)) - 1], 2)}
+            result[f"depth_{depth}"] = percentiles(latencies)
         started = time.perf_counter()
         retriever.search(queries, 1000)
         result["batch_depth_1000_qps"] = round(len(queries) / (time.perf_counter() - started), 1)
@@ -164,7 +180,10 @@ def folder_size(path: Path) -> int:
 def backends_agree(index_dir: Path, queries: list[str]) -> dict[str, int]:
     from braid.engine.engine import Engine
 
-    with Engine.open(index_dir, ["splade"], splade_backend="matrix") as matrix, Engine.open(index_dir, ["splade"], splade_backend="lucene") as lucene:
+    with (
+        Engine.open(index_dir, ["splade"], options={"splade": {"backend": "matrix"}}) as matrix,
+        Engine.open(index_dir, ["splade"], options={"splade": {"backend": "lucene"}}) as lucene,
+    ):
         a = matrix.retrievers["splade"].search(queries, 1000)
         b = lucene.retrievers["splade"].search(queries, 1000)
     return {"queries": len(queries), "identical_lists": sum(x == y for x, y in zip(a, b))}
@@ -183,7 +202,7 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, out: str, en
     if encode_worker:
         click.echo(json.dumps(encode_worker_run(encode_worker, batch_size, corpus, encode_docs)))
         return
-    from braid.indexing.build import build_index
+    from braid.engine.build import build_index
 
     dataset = resolve_dataset(dataset_name, data_dir)
     corpus_path = dataset.require_corpus()
@@ -197,11 +216,11 @@ def main(dataset_name: str, data_dir: str | None, encode_docs: int, out: str, en
             config = SpladeConfig(precision=precision)
             index_dir = Path(scratch) / precision
             started = time.perf_counter()
-            manifest = build_index(corpus_path, index_dir, retrievers=["splade"], splade=config)
+            manifest = build_index(corpus_path, index_dir, retrievers=["splade"], configs={"splade": config})
             click.echo(f"built {precision} index in {time.perf_counter() - started:.1f} s", err=True)
             quality += bench_quality(index_dir, split, config)
             if precision == "bfloat16":
-                latency = [bench_latency(index_dir, queries, backend) for backend in ("matrix", "lucene")]
+                latency = [bench_latency(index_dir, queries, backend) for backend in BACKENDS]
                 agreement = backends_agree(index_dir, queries)
                 sizes = {
                     "lucene_impact_index_bytes": folder_size(index_dir / "splade" / "lucene"),

@@ -12,19 +12,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from braid.engine.errors import BraidError
 from braid.eval.qrels import Qrels
-from braid.eval.runs import Ranking
+from braid.fusion.errors import BraidError
+from braid.fusion.types import Ranking, trec_order
 
 DEFAULT_METRICS = ("ndcg@10", "recall@100", "recall@1000", "map", "mrr@10", "p@10")
 
 _NAME = re.compile(r"^(ndcg|recall|map|mrr|p)(?:@([1-9][0-9]*))?$")
-
-
-def trec_order(ranking: Ranking) -> list[tuple[str, float]]:
-    """Sort hits as trec_eval does: score descending, then doc id descending."""
-    by_doc_desc = sorted(ranking, key=lambda hit: hit[0], reverse=True)
-    return sorted(by_doc_desc, key=lambda hit: hit[1], reverse=True)
 
 
 def _relevant_flags(docs: Sequence[str], judged: Mapping[str, int]) -> list[bool]:
@@ -133,14 +127,11 @@ def evaluate(
     parsed = [Metric.parse(name) for name in metrics]
     per_query: dict[str, dict[str, float]] = {}
     for query_id, judged in qrels.items():
-        ranking = run.get(query_id, ())
+        ranking = run.get(query_id, [])
         docs = [doc for doc, _ in trec_order(ranking) if not (drop_self_hits and doc == query_id)]
         if len(set(docs)) != len(docs):
             raise BraidError(f"the run lists a document twice for query {query_id!r}")
         per_query[query_id] = {metric.name: metric.score(docs, judged) for metric in parsed}
     count = len(per_query)
-    means = {
-        metric.name: (sum(values[metric.name] for values in per_query.values()) / count if count else 0.0)
-        for metric in parsed
-    }
+    means = {metric.name: (sum(values[metric.name] for values in per_query.values()) / count if count else 0.0) for metric in parsed}
     return Evaluation(means, per_query)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-from braid.engine.errors import DataError
+from braid.fusion.errors import DataError
+from braid.fusion.types import Ranking
+from braid.indexing.readers import numbered_lines
 
-# A ranked list for one query: (doc id, score), best first.
-Ranking = Sequence[tuple[str, float]]
-Run = dict[str, list[tuple[str, float]]]
+# Ranked lists by query id.
+Run = dict[str, Ranking]
 
 
 def write_trec_run(run: Mapping[str, Ranking], path: str | Path, tag: str = "braid") -> None:
@@ -27,20 +28,16 @@ def read_trec_run(path: str | Path) -> Run:
     path = Path(path)
     ranked: dict[str, list[tuple[int, str, float]]] = {}
     seen: set[tuple[str, str]] = set()
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 6:
-                raise DataError(path, number, f"expected 'qid Q0 docid rank score tag', got {len(fields)} fields")
-            query_id, _, doc_id, rank, score, _ = fields
-            if (query_id, doc_id) in seen:
-                raise DataError(path, number, f"doc {doc_id!r} listed twice for query {query_id!r}")
-            seen.add((query_id, doc_id))
-            try:
-                ranked.setdefault(query_id, []).append((int(rank), doc_id, float(score)))
-            except ValueError:
-                raise DataError(path, number, "rank must be an integer and score a number") from None
+    for number, line in numbered_lines(path):
+        fields = line.split()
+        if len(fields) != 6:
+            raise DataError(path, number, f"expected 'qid Q0 docid rank score tag', got {len(fields)} fields")
+        query_id, _, doc_id, rank, score, _ = fields
+        if (query_id, doc_id) in seen:
+            raise DataError(path, number, f"doc {doc_id!r} listed twice for query {query_id!r}")
+        seen.add((query_id, doc_id))
+        try:
+            ranked.setdefault(query_id, []).append((int(rank), doc_id, float(score)))
+        except ValueError:
+            raise DataError(path, number, "rank must be an integer and score a number") from None
     return {qid: [(doc, score) for _, doc, score in sorted(rows)] for qid, rows in ranked.items()}
-

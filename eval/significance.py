@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 RANDOMIZATION_ROUNDS = 10_000
 

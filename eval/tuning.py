@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from braid.engine.engine import Engine
-from braid.engine.errors import BraidError
+from braid.eval.datasets import Split
 from braid.eval.metrics import Metric
+from braid.fusion.config import FUSION_METHODS
+from braid.fusion.errors import BraidError
 from braid.fusion.tune import SweepPoint, best, labelled_queries, sweep
-from braid.indexing.datasets import Split
+from braid.fusion.types import EVAL_DEPTH
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,8 @@ def tune_fusion(
     split: Split,
     metric: Metric,
     step: float = 0.1,
-    methods: Sequence[str] = ("cc", "rrf"),
-    depth: int = 1000,
+    methods: Sequence[str] = FUSION_METHODS,
+    depth: int = EVAL_DEPTH,
     progress: Callable[[str], None] | None = None,
 ) -> Tuning:
     """Every retriever's lists are fetched once; the sweep then costs fusion time only."""

@@ -1,24 +1,25 @@
 """How to fuse: method, normalization, weights, RRF k, missing-document policy. Stored as
-`fusion.json` in an index directory once tuned, so later searches use it by default."""
+`fusion.json` in an index directory once tuned (see braid.indexing.tuned_fusion)."""
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from braid.engine.errors import BraidError
 from braid.fusion.convex import MISSING_POLICIES, convex_combination
+from braid.fusion.errors import BraidError
 from braid.fusion.normalize import NORMALIZATIONS
 from braid.fusion.rrf import DEFAULT_RRF_K, reciprocal_rank_fusion
 from braid.fusion.types import FusedHit, Ranking
 
-FUSION_METHODS = ("cc", "rrf")
-FUSION_FILE = "fusion.json"
+FusionMethod = Literal["cc", "rrf"]
+FUSION_METHODS: tuple[FusionMethod, ...] = get_args(FusionMethod)
+
+
+# The largest weight accepted anywhere (weights are relative; see check_weight).
+MAX_WEIGHT = 1e6
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,15 @@ class FusionConfig:
         _check_choice("fusion", self.method, FUSION_METHODS)
         _check_choice("normalization", self.norm, NORMALIZATIONS)
         _check_choice("missing-document policy", self.missing, MISSING_POLICIES)
-        for name, value in {**self.weights, **{f"rrf k of {k}": v for k, v in self.rrf_k_per_list.items()}}.items():
-            if not value >= 0:
-                raise BraidError(f"weight {name}={value} is negative; weights must be >= 0")
+        for name, value in self.weights.items():
+            check_weight(name, value)
+        for name, value in self.rrf_k_per_list.items():
+            if not (math.isfinite(value) and value >= 0):
+                raise BraidError(f"rrf k of {name} must be a finite number >= 0, got {value}")
         if self.weights and not any(value > 0 for value in self.weights.values()):
             raise BraidError(f"weights {format_weights(self.weights)} are all zero; give at least one retriever a positive weight")
-        if not self.rrf_k >= 0:
-            raise BraidError(f"rrf k must be >= 0, got {self.rrf_k}")
+        if not (math.isfinite(self.rrf_k) and self.rrf_k >= 0):
+            raise BraidError(f"rrf k must be a finite number >= 0, got {self.rrf_k}")
 
     def fits(self, retrievers: Sequence[str]) -> bool:
         """Whether every retriever these settings name is among `retrievers`."""
@@ -83,6 +86,13 @@ class FusionConfig:
         return cls(**values)
 
 
+def check_weight(name: str, value: float) -> None:
+    """The one rule for a fusion weight, from the CLI, Python or HTTP: a finite number in
+    [0, MAX_WEIGHT]. Weights are relative, so larger ones add nothing but overflow (inf scores)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+        raise BraidError(f"weight {name}={value} must be a finite number between 0 and {MAX_WEIGHT:g}")
+
+
 def _check_choice(what: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
         raise BraidError(f"unknown {what} {value!r}; choose from {', '.join(allowed)}")
@@ -108,32 +118,3 @@ def parse_weights(text: str) -> dict[str, float]:
 
 def format_weights(weights: Mapping[str, float]) -> str:
     return ",".join(f"{name}={value:g}" for name, value in weights.items())
-
-
-def read_tuned(index_dir: str | Path) -> tuple[FusionConfig, dict[str, Any]] | None:
-    """The fusion config `braid tune` stored in this index, and how it was chosen; None if untuned."""
-    path = Path(index_dir) / FUSION_FILE
-    if not path.is_file():
-        return None
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        return FusionConfig.from_dict(stored["config"]), dict(stored.get("tuned_on", {}))
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise BraidError(f"{path}: damaged fusion settings ({type(error).__name__}: {error}); run `braid tune` again") from error
-
-
-def stored_or_default(index_dir: str | Path, retrievers: Sequence[str] | None) -> FusionConfig:
-    """The tuned settings when they fit the retrievers searched (None: all), else the default."""
-    tuned = read_tuned(index_dir)
-    if tuned is not None and (retrievers is None or tuned[0].fits(retrievers)):
-        return tuned[0]
-    return FusionConfig()
-
-
-def write_tuned(index_dir: str | Path, config: FusionConfig, tuned_on: Mapping[str, Any]) -> Path:
-    """Written beside the manifest under a temporary name and renamed: never half-written."""
-    path = Path(index_dir) / FUSION_FILE
-    temporary = path.with_name(f".{FUSION_FILE}.{uuid.uuid4().hex[:8]}")
-    temporary.write_text(json.dumps({"config": config.to_dict(), "tuned_on": dict(tuned_on)}, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path

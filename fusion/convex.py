@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -10,7 +11,8 @@ from braid.fusion.normalize import THEORETICAL_MINIMUM, normalizer
 from braid.fusion.table import CandidateTable, fused_hits
 from braid.fusion.types import FusedHit, Ranking
 
-MISSING_POLICIES = ("min", "zero", "exact")
+MissingPolicy = Literal["min", "zero", "exact"]
+MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
 
 
 def normalized_columns(

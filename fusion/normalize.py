@@ -7,9 +7,12 @@ a list's scale does not hinge on whichever document happened to come last.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-NORMALIZATIONS = ("minmax", "zscore", "tmm", "none")
+Normalization = Literal["minmax", "zscore", "tmm", "none"]
+NORMALIZATIONS: tuple[Normalization, ...] = get_args(Normalization)
 
 # The lowest score each retriever kind can give (theoretical minimum, for `tmm`).
 THEORETICAL_MINIMUM = {"bm25": 0.0, "splade": 0.0, "dense": -1.0}

@@ -23,9 +23,7 @@ class CandidateTable:
         """A doc listed twice by one retriever keeps its first (best) place."""
         names = list(rankings)
         position: dict[str, int] = {}
-        rows = np.fromiter(
-            (position.setdefault(doc_id, len(position)) for ranking in rankings.values() for doc_id, _ in ranking), dtype=np.int64
-        )
+        rows = np.fromiter((position.setdefault(doc_id, len(position)) for ranking in rankings.values() for doc_id, _ in ranking), dtype=np.int64)
         lengths = [len(ranking) for ranking in rankings.values()]
         columns = np.repeat(np.arange(len(names)), lengths)
         rank_values = np.concatenate([np.arange(1, length + 1) for length in lengths]) if rows.size else np.empty(0, dtype=np.int64)

@@ -11,19 +11,32 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from braid.eval.metrics import Metric, trec_order
-from braid.fusion.config import FusionConfig
-from braid.fusion.convex import normalized_columns
+from braid.fusion.config import FUSION_METHODS, FusionConfig
+from braid.fusion.convex import MISSING_POLICIES, normalized_columns
+from braid.fusion.normalize import NORMALIZATIONS
 from braid.fusion.rrf import rrf_terms
 from braid.fusion.table import CandidateTable, best_rows
-from braid.fusion.types import Ranking
+from braid.fusion.types import EVAL_DEPTH, Ranking, trec_order
 
-TUNED_NORMS = ("minmax", "zscore", "tmm")
-TUNED_MISSING = ("min", "zero", "exact")
+TUNED_NORMS = tuple(norm for norm in NORMALIZATIONS if norm != "none")  # "none" would add raw scores of different scales
+TUNED_MISSING = MISSING_POLICIES
 RRF_KS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
+
+
+class Metric(Protocol):
+    """What tuning maximizes (eval's metrics answer it): a cutoff, and a score for one ranked list."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def k(self) -> int | None: ...
+
+    def score(self, docs: Sequence[str], judged: Mapping[str, int]) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -70,8 +83,8 @@ def sweep(
     names: Sequence[str],
     metric: Metric,
     step: float = 0.1,
-    methods: Sequence[str] = ("cc", "rrf"),
-    depth: int = 1000,
+    methods: Sequence[str] = FUSION_METHODS,
+    depth: int = EVAL_DEPTH,
     progress: Callable[[str], None] | None = None,
 ) -> list[SweepPoint]:
     """Every setting's mean metric, in the order tried."""
@@ -86,14 +99,14 @@ def sweep(
             for point, value in zip(grid, _mean_metric(queries, fused, metric, depth)):
                 results.append(SweepPoint(FusionConfig(method="cc", norm=norm, missing=missing, weights=point), float(value)))
             if progress:
-                progress(f"cc {norm}/{missing}: best {max(results[-len(grid):], key=lambda p: p.value).value:.4f}")
+                progress(f"cc {norm}/{missing}: best {max(results[-len(grid) :], key=lambda p: p.value).value:.4f}")
     if "rrf" in methods:
         for k in RRF_KS:
             fused = [rrf_terms(query.table, k) @ weights.T for query in queries]
             for point, value in zip(grid, _mean_metric(queries, fused, metric, depth)):
                 results.append(SweepPoint(FusionConfig(method="rrf", rrf_k=k, weights=point), float(value)))
             if progress:
-                progress(f"rrf k={k:g}: best {max(results[-len(grid):], key=lambda p: p.value).value:.4f}")
+                progress(f"rrf k={k:g}: best {max(results[-len(grid) :], key=lambda p: p.value).value:.4f}")
     return results
 
 

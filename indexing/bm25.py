@@ -8,22 +8,38 @@ import shutil
 from pathlib import Path
 from typing import TextIO
 
-from braid.engine.config import BM25Config
-from braid.engine.errors import BraidError
-from braid.engine.analysis import LuceneAnalyzer
-from braid.engine.jvm import java_class
+from braid.fusion.errors import BraidError, DataError
+from braid.indexing.analysis import LuceneAnalyzer
 from braid.indexing.build_context import BuildContext
+from braid.indexing.config import BM25Config
+from braid.indexing.jvm import java_class
+from braid.indexing.layout import LUCENE_FOLDER
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.readers import Document
 from braid.indexing.term_docs import TermDocWriter
 
 _SHARD_SIZE = 100_000  # docs per staged file; Anserini indexes files in parallel
-LUCENE_FOLDER = "lucene"
 
 
 def bm25_contents(document: Document) -> str:
     """Anserini's BEIR flat field: title and text in one field (published numbers depend on it)."""
     return f"{document.title} {document.text}"
+
+
+# braid's term-matrix statistic -> the Lucene index statistic that must equal it.
+_MATCHING_STATS = {"doc_count": "non_empty_documents", "total_terms": "total_terms", "vocabulary": "unique_terms"}
+
+
+def check_term_matrix(matrix_stats: dict[str, int], lucene_stats: dict[str, int]) -> None:
+    """Fail when braid's term matrix and Lucene's index disagree (the two must score alike).
+
+    Only what Lucene states is compared: it reports -1 for a statistic it cannot give cheaply, such as
+    unique terms over an index of several segments (any large corpus), which is no disagreement.
+    """
+    stated = {mine: lucene_stats[theirs] for mine, theirs in _MATCHING_STATS.items() if lucene_stats[theirs] >= 0}
+    found = {name: matrix_stats[name] for name in stated}
+    if found != stated:
+        raise BraidError(f"braid's term matrix disagrees with Lucene's index statistics: {found} vs {stated}")
 
 
 class BM25Builder:
@@ -74,10 +90,9 @@ class BM25Builder:
         shutil.rmtree(self._input)
         lucene = self._lucene_stats()
         matrix_stats = self._term_docs.save(self._folder)
-        expected = {"doc_count": lucene["non_empty_documents"], "total_terms": lucene["total_terms"], "vocabulary": lucene["unique_terms"]}
-        found = {name: matrix_stats[name] for name in expected}
-        if found != expected:
-            raise BraidError(f"braid's term matrix disagrees with Lucene's index statistics: {found} vs {expected}")
+        if matrix_stats["total_terms"] == 0:
+            raise DataError(context.corpus_path, None, "no document has an indexable word (every title and text is empty or stopwords only)")
+        check_term_matrix(matrix_stats, lucene)
         indexed = lucene["documents"]
         return RetrieverEntry(
             kind="bm25",

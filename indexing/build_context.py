@@ -10,6 +10,7 @@ from pathlib import Path
 class BuildContext:
     staging: Path
     docstore_path: Path
+    corpus_path: Path  # for errors that are the data's fault
     fingerprint: str
     doc_count: int
     progress: bool

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from braid.engine.config import DenseConfig
-from braid.engine.dense import EMBEDDINGS_FILE, HNSW_FILE
-from braid.engine.dense_encoder import DenseEncoder
-from braid.engine.models import model_identity
 from braid.indexing.build_context import BuildContext
-from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+from braid.indexing.config import DenseConfig
+from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
+from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
 from braid.indexing.manifest import RetrieverEntry
+from braid.indexing.models import model_identity
 from braid.indexing.readers import Document
 from braid.indexing.text_chunks import text_chunks
 
 _HNSW_SEED = 100
 
 
-def build_hnsw(vectors: np.ndarray, config: DenseConfig, threads: int) -> object:
+def build_hnsw(vectors: np.ndarray, config: DenseConfig, threads: int) -> Any:
     import hnswlib
 
     graph = hnswlib.Index(space="ip", dim=vectors.shape[1])
@@ -46,12 +47,8 @@ class DenseBuilder:
         encoder = DenseEncoder(self._config)
         key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
         started = time.perf_counter()
-        vectors = self._cache.load(key, context.doc_count)
-        cached = vectors is not None
-        if vectors is None:
-            vectors = self._encode_corpus(encoder, context)
-            self._cache.store(key, vectors)
-        else:
+        vectors, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context))
+        if cached:  # a fresh encoding is written into the index folder as it goes (_encode_corpus)
             np.save(self._folder / EMBEDDINGS_FILE, vectors)
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from braid.indexing.readers import Document
 
-DOCSTORE_NAME = "docs.sqlite"
 _BATCH = 2000
 
 
@@ -22,9 +21,7 @@ class DocStoreWriter:
         self._connection = sqlite3.connect(str(path))
         self._connection.execute("PRAGMA journal_mode=OFF")
         self._connection.execute("PRAGMA synchronous=OFF")
-        self._connection.execute(
-            "CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL)"
-        )
+        self._connection.execute("CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL)")
         self._pending: list[tuple[int, str, str, str]] = []
         self.count = 0
 
@@ -50,10 +47,6 @@ class DocStore:
     def __init__(self, path: str | Path) -> None:
         self._connection = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._connection.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
     def ids(self) -> list[str]:
         """Every doc id, by ordinal (the column order of braid's matrices)."""

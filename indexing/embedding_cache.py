@@ -12,12 +12,14 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import scipy.sparse as sp
 
 CACHE_ENV = "BRAID_CACHE"
+
+Vectors = TypeVar("Vectors", np.ndarray, sp.csr_matrix)
 
 
 def cache_root() -> Path:
@@ -66,3 +68,17 @@ class EmbeddingCache:
         temporary = self.folder / f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}"
         write(temporary)
         temporary.rename(path)
+
+
+def load_or_encode(cache: EmbeddingCache, key: str, rows: int, encode: Callable[[], Vectors], sparse: bool = False) -> tuple[Vectors, bool]:
+    """A corpus's `rows` document vectors under `key` (see cache_key) from the cache, else `encode()`d
+    and stored there; and whether they came from the cache. `sparse` vectors (CSR) are kept as .npz."""
+    cached = cache.load_sparse(key, rows) if sparse else cache.load(key, rows)
+    if cached is not None:
+        return cast(Vectors, cached), True
+    vectors = encode()
+    if sparse:
+        cache.store_sparse(key, vectors)
+    else:
+        cache.store(key, vectors)
+    return vectors, False

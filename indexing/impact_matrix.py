@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-MATRIX_FILE = "impacts.npz"
-VOCABULARY_FILE = "vocabulary.json"
+from braid.indexing.layout import IMPACTS_FILE, VOCABULARY_FILE
 
 
 @dataclass(frozen=True)
@@ -25,17 +24,13 @@ class ImpactMatrix:
     def save(self, folder: Path) -> dict[str, int]:
         matrix = self.impacts.tocsr()
         matrix.sort_indices()
-        np.savez(folder / MATRIX_FILE, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, shape=np.asarray(matrix.shape))
+        np.savez(folder / IMPACTS_FILE, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, shape=np.asarray(matrix.shape))
         (folder / VOCABULARY_FILE).write_text(json.dumps(self.vocabulary), encoding="utf-8")
         used_terms = int(np.count_nonzero(np.diff(matrix.indptr)))
         return {"postings": int(matrix.nnz), "terms": used_terms, "total_impact": int(matrix.data.sum(dtype=np.float64))}
 
     @classmethod
     def load(cls, folder: Path) -> ImpactMatrix:
-        with np.load(folder / MATRIX_FILE) as arrays:
+        with np.load(folder / IMPACTS_FILE) as arrays:
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
         return cls(matrix, json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8")))
-
-    @staticmethod
-    def exists(folder: Path) -> bool:
-        return (folder / MATRIX_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from braid.engine.errors import BraidError
-from braid.indexing.atomic import MANIFEST_NAME
+from braid.fusion.errors import BraidError
+from braid.indexing.layout import MANIFEST_NAME
 
 FORMAT_VERSION = 1
 
@@ -33,6 +33,12 @@ class RetrieverEntry:
 
 
 @dataclass(frozen=True)
+class FileRecord:
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     corpus_source: str
     corpus_fingerprint: str
@@ -40,7 +46,10 @@ class Manifest:
     retrievers: dict[str, RetrieverEntry]
     format_version: int = FORMAT_VERSION
     braid_version: str = field(default_factory=braid_version)
-    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # Every file of the index (path relative to it) -> its size and SHA-256, recorded at build;
+    # empty for indexes built before braid recorded them.
+    files: dict[str, FileRecord] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +61,7 @@ class Manifest:
                 name: {"kind": entry.kind, "path": entry.path, "params": entry.params, **({"details": entry.details} if entry.details else {})}
                 for name, entry in self.retrievers.items()
             },
+            "files": {name: {"size": record.size, "sha256": record.sha256} for name, record in self.files.items()},
         }
 
     def write(self, directory: str | Path) -> None:
@@ -81,6 +91,7 @@ class Manifest:
                 format_version=found_version,
                 braid_version=raw.get("braid_version", "unknown"),
                 created_at=raw.get("created_at", ""),
+                files={name: FileRecord(int(record["size"]), str(record["sha256"])) for name, record in raw.get("files", {}).items()},
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise BraidError(f"{path}: damaged manifest ({type(error).__name__}: {error})") from error

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from braid.engine.errors import DataError
+from braid.fusion.errors import DataError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise DataError(path, number, f"not UTF-8 (byte {error.start}: {raw[error.start:error.start + 1]!r})") from None
+                raise DataError(path, number, f"not UTF-8 (byte {error.start}: {raw[error.start : error.start + 1]!r})") from None
             if line.strip():
                 yield number, line.rstrip("\r\n")
 
@@ -50,7 +50,19 @@ def _json_object(path: Path, number: int, line: str) -> dict:
         raise DataError(path, number, f"malformed JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
         raise DataError(path, number, f"expected a JSON object, got {type(record).__name__}")
+    for name, value in record.items():
+        if isinstance(value, str) and _unpaired_surrogate(value):
+            # JSON's \ud800 escapes decode to text no file or database can store.
+            raise DataError(path, number, f"field {name!r} holds an unpaired UTF-16 surrogate escape (e.g. \\ud800), which is not text")
     return record
+
+
+def _unpaired_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _string_field(record: dict, names: tuple[str, ...], path: Path, number: int, required: bool) -> str:
@@ -85,11 +97,16 @@ def _jsonl_documents(path: Path) -> Iterator[tuple[int, Document]]:
 
 
 def _tsv_documents(path: Path) -> Iterator[tuple[int, Document]]:
+    """`id<TAB>text` (MS MARCO) or `id<TAB>title<TAB>text`; any other column count is refused."""
     for number, line in numbered_lines(path):
-        doc_id, tab, text = line.partition("\t")
-        if not tab:
-            raise DataError(path, number, "expected 'id<TAB>text'")
-        yield number, Document(_checked_id(doc_id, path, number, "document id"), "", text)
+        columns = line.split("\t")
+        if len(columns) == 2:
+            doc_id, title, text = columns[0], "", columns[1]
+        elif len(columns) == 3:
+            doc_id, title, text = columns
+        else:
+            raise DataError(path, number, f"expected 'id<TAB>text' or 'id<TAB>title<TAB>text', found {len(columns)} column(s)")
+        yield number, Document(_checked_id(doc_id, path, number, "document id"), title, text)
 
 
 def _jsonl_queries(path: Path) -> Iterator[tuple[int, Query]]:
@@ -109,7 +126,7 @@ def _tsv_queries(path: Path) -> Iterator[tuple[int, Query]]:
 
 def read_corpus(path: str | Path) -> Iterator[Document]:
     """Stream a corpus: BEIR `corpus.jsonl` ({"_id", "title", "text"}), plain JSONL ({"id", "contents"}),
-    or MS MARCO `collection.tsv` (`id<TAB>text`, chosen by the `.tsv` suffix).
+    or MS MARCO `collection.tsv` (`id<TAB>text`, or `id<TAB>title<TAB>text`; chosen by the `.tsv` suffix).
 
     A repeated document id is an error: it would silently shadow a document in every index.
     """

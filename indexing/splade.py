@@ -10,21 +10,21 @@ from pathlib import Path
 
 import scipy.sparse as sp
 
-from braid.engine.config import SpladeConfig
-from braid.engine.errors import BraidError
-from braid.engine.impacts import quantize
-from braid.engine.jvm import java_class
-from braid.engine.models import model_identity
-from braid.engine.sparse_encoder import SpladeEncoder
+from braid.fusion.errors import BraidError
 from braid.indexing.build_context import BuildContext
+from braid.indexing.config import SpladeConfig
 from braid.indexing.docstore import DocStore
-from braid.indexing.embedding_cache import EmbeddingCache, cache_key
+from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
 from braid.indexing.impact_matrix import ImpactMatrix
+from braid.indexing.impacts import quantize
+from braid.indexing.jvm import java_class
+from braid.indexing.layout import LUCENE_FOLDER
 from braid.indexing.manifest import RetrieverEntry
+from braid.indexing.models import model_identity
 from braid.indexing.readers import Document
+from braid.indexing.sparse_encoder import SpladeEncoder
 from braid.indexing.text_chunks import text_chunks
 
-LUCENE_FOLDER = "lucene"
 _SHARD_SIZE = 100_000  # documents per staged JsonVectorCollection file
 
 
@@ -46,11 +46,7 @@ class SpladeBuilder:
         encoder = SpladeEncoder(self._config)
         key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
         started = time.perf_counter()
-        weights = self._cache.load_sparse(key, context.doc_count)
-        cached = weights is not None
-        if weights is None:
-            weights = self._encode_corpus(encoder, context)
-            self._cache.store_sparse(key, weights)
+        weights, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context), sparse=True)
         encode_seconds = time.perf_counter() - started
         impacts = quantize(weights, self._config.scale, self._config.doc_top_terms)
         started = time.perf_counter()
@@ -95,6 +91,7 @@ class SpladeBuilder:
                     handle = (self._input / f"part-{row // _SHARD_SIZE:05d}.jsonl").open("w", encoding="utf-8")
                 begin, end = impacts.indptr[row], impacts.indptr[row + 1]
                 vector = {vocabulary[column]: int(value) for column, value in zip(impacts.indices[begin:end], impacts.data[begin:end])}
+                assert handle is not None  # opened at row 0
                 handle.write(json.dumps({"id": doc_id, "contents": "", "vector": vector}) + "\n")
         finally:
             if handle is not None:

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-MATRIX_FILE = "term_docs.npz"
-VOCABULARY_FILE = "vocabulary.json"
+from braid.indexing.layout import TERM_DOCS_FILE, VOCABULARY_FILE
 
 
 class TermDocWriter:
@@ -45,7 +44,15 @@ class TermDocWriter:
         )
         matrix.sort_indices()
         stats = {"doc_count": int(np.count_nonzero(lengths)), "total_terms": int(lengths.sum())}
-        np.savez(folder / MATRIX_FILE, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data, doc_lengths=lengths, **{k: np.int64(v) for k, v in stats.items()})
+        np.savez(
+            folder / TERM_DOCS_FILE,
+            indptr=matrix.indptr,
+            indices=matrix.indices,
+            data=matrix.data,
+            doc_lengths=lengths,
+            doc_count=np.int64(stats["doc_count"]),
+            total_terms=np.int64(stats["total_terms"]),
+        )
         (folder / VOCABULARY_FILE).write_text(json.dumps(list(self._vocabulary)), encoding="utf-8")
         return {"vocabulary": len(self._vocabulary), "postings": int(matrix.nnz), **stats}
 
@@ -60,7 +67,7 @@ class TermDocs:
 
     @classmethod
     def load(cls, folder: Path) -> TermDocs:
-        with np.load(folder / MATRIX_FILE) as arrays:
+        with np.load(folder / TERM_DOCS_FILE) as arrays:
             lengths = arrays["doc_lengths"]
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(arrays["indptr"]) - 1, len(lengths)))
             doc_count, total_terms = int(arrays["doc_count"]), int(arrays["total_terms"])
@@ -69,4 +76,4 @@ class TermDocs:
 
     @staticmethod
     def exists(folder: Path) -> bool:
-        return (folder / MATRIX_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()
+        return (folder / TERM_DOCS_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,7 @@ def write_beir_slice(source: Path, target: Path, num_docs: int) -> Path:
         query_id, doc_id, _ = row.split("\t")
         judged.setdefault(query_id, []).append(doc_id)
     usable = {query_id for query_id, docs in judged.items() if all(doc in kept for doc in docs)}
-    (target / "qrels" / "test.tsv").write_text(
-        "\n".join([rows[0]] + [row for row in rows[1:] if row.split("\t")[0] in usable]) + "\n", encoding="utf-8"
-    )
+    (target / "qrels" / "test.tsv").write_text("\n".join([rows[0]] + [row for row in rows[1:] if row.split("\t")[0] in usable]) + "\n", encoding="utf-8")
     (target / "queries.jsonl").write_bytes((source / "queries.jsonl").read_bytes())
     return target
 
@@ -80,7 +79,7 @@ def scifact_slice(scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def scifact_slice_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from braid.indexing.build import build_index
+    from braid.engine.build import build_index
 
     out = tmp_path_factory.mktemp("indexes") / "scifact-slice"
     build_index(scifact_slice / "corpus.jsonl", out, progress=False)
@@ -88,11 +87,13 @@ def scifact_slice_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
-def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tests never write to the user's ~/.cache: every build uses this folder."""
+def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never write to the user's ~/.cache: every build uses this folder (the variable is
+    restored when the session ends)."""
     folder = tmp_path_factory.mktemp("braid-cache")
-    os.environ["BRAID_CACHE"] = str(folder)
-    return folder
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BRAID_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +104,7 @@ def scifact_small(scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def hybrid_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from braid.indexing.build import build_index
+    from braid.engine.build import build_index
 
     out = tmp_path_factory.mktemp("indexes") / "scifact-small"
     build_index(scifact_small / "corpus.jsonl", out, retrievers=["bm25", "dense"], progress=False)
@@ -112,7 +113,7 @@ def hybrid_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_
 
 @pytest.fixture(scope="session")
 def splade_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from braid.indexing.build import build_index
+    from braid.engine.build import build_index
 
     out = tmp_path_factory.mktemp("indexes") / "scifact-small-splade"
     build_index(scifact_small / "corpus.jsonl", out, retrievers=["splade"], progress=False)
@@ -122,7 +123,7 @@ def splade_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_
 @pytest.fixture(scope="session")
 def three_way_small_index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """BM25, SPLADE and dense over the same 200 documents (vectors come from the shared cache)."""
-    from braid.indexing.build import build_index
+    from braid.engine.build import build_index
 
     out = tmp_path_factory.mktemp("indexes") / "scifact-small-three-way"
     build_index(scifact_small / "corpus.jsonl", out, retrievers=["bm25", "splade", "dense"], progress=False)

@@ -3,19 +3,26 @@
 Endpoints are plain functions, so the server runs them in its worker threads; the engine is safe to
 share between threads (its retrievers lock their lazily loaded state, and each request gets a view
 with its own fusion settings over the same loaded models).
+
+Errors are sorted by where they arise, never by their text: a request that breaks the schema is a 422,
+one the schema allows but this index cannot take (a retriever it lacks, fusion settings that do not
+add up) a 400, both naming the field (`loc`) as pydantic does. Anything that fails afterwards, in the
+engine or the index (a model that cannot load, a damaged file), is the server's: a 500 with one
+generic line for the client and the cause in the server's log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -35,10 +42,41 @@ from braid.cli.web.schemas import (
     Source,
 )
 from braid.engine.engine import Engine
-from braid.engine.errors import BraidError
 from braid.fusion.config import FusionConfig
+from braid.fusion.errors import BraidError
 
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+SERVER_FAULT = "internal error: the index could not answer this request (the server's log has the cause)"
+
+log = logging.getLogger(__name__)
+
+
+class RequestProblem(Exception):
+    """Something the schema allows but this index cannot do with the request, blamed on one field."""
+
+    def __init__(self, field: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@contextmanager
+def blame(*field: str) -> Iterator[None]:
+    """A BraidError raised inside comes from what the client sent in `field`: its 400, not the server's 500."""
+    try:
+        yield
+    except BraidError as error:
+        raise RequestProblem(field, str(error)) from error
+
+
+def _problems(status: int, problems: list[dict[str, Any]]) -> Response:
+    # ASCII-escaped: an error may quote the client's input, lone surrogates included, which
+    # the default UTF-8 rendering cannot encode (a 500 instead of this 4xx).
+    return Response(json.dumps({"detail": problems}, ensure_ascii=True, default=str), status_code=status, media_type="application/json")
+
+
+def _server_fault() -> JSONResponse:
+    return JSONResponse(status_code=500, content={"detail": SERVER_FAULT})
 
 
 def create_app(engine: Engine, threads: int = 16) -> FastAPI:
@@ -60,14 +98,26 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Any, error: RequestValidationError) -> Response:
-        # ASCII-escaped: an error may quote the client's input, lone surrogates included, which
-        # the default UTF-8 rendering cannot encode (a 500 instead of this 422).
-        problems = [{key: value for key, value in problem.items() if key != "url"} for problem in error.errors()]
-        return Response(json.dumps({"detail": problems}, ensure_ascii=True, default=str), status_code=422, media_type="application/json")
+        return _problems(422, [{key: value for key, value in problem.items() if key != "url"} for problem in error.errors()])
+
+    @app.exception_handler(RequestProblem)
+    async def bad_request(_: Any, error: RequestProblem) -> Response:
+        return _problems(400, [{"type": "value_error", "loc": ["body", *error.field], "msg": error.message}])
 
     @app.exception_handler(BraidError)
-    async def bad_request(_: Any, error: BraidError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(error)})
+    async def index_failed(request: Request, error: BraidError) -> JSONResponse:
+        # Only errors no endpoint blamed on the request get here: the engine's or the index's.
+        log.error("%s %r failed: %s", request.method, request.url.path, error, exc_info=error)  # %r: the path is the client's text
+        return _server_fault()
+
+    @app.exception_handler(Exception)
+    async def server_failed(_request: Any, _error: Exception) -> JSONResponse:
+        return _server_fault()  # the server (uvicorn) logs the traceback: the error is raised on after this answer
+
+    @app.head("/health")
+    def health_probe() -> Response:
+        """For load balancers and probes: 200 and no body."""
+        return Response(status_code=200, media_type="application/json")
 
     @app.get("/health", response_model=Health)
     def health() -> Health:
@@ -79,10 +129,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
 
     @app.post("/search", response_model=SearchResponse)
     def search(request: SearchRequest) -> SearchResponse:
-        chosen = request.retrievers or list(engine.retrievers)
-        base = engine.fusion if engine.fusion.fits(chosen) else FusionConfig()
-        fusion = base.replace(**request.fusion.model_dump(exclude_none=True)) if request.fusion else base
-        view = engine.view(chosen, fusion)
+        fusion, view = _settings_for(engine, request)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings)
@@ -101,8 +148,10 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
             timings_ms={name: round(value, 3) for name, value in timings.items()},
         )  # fmt: skip
 
-    @app.get("/doc/{doc_id}", response_model=Document)
-    def document(doc_id: str = Path(max_length=MAX_DOC_ID_CHARS)) -> Document:
+    # `path`: ids may hold "/" (sent as is or as %2F). The id is only ever a key into the docstore,
+    # never a file name, so "..", "%2e%2e" or "%00" in it can name nothing but a missing document.
+    @app.get("/doc/{doc_id:path}", response_model=Document)
+    def document(doc_id: str = Path(min_length=1, max_length=MAX_DOC_ID_CHARS)) -> Document:
         found = engine.docstore.get(doc_id)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in index {engine.path.name}")
@@ -119,6 +168,23 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
         return Response(_page_file(name), media_type=PAGE_FILES[name])
 
     return app
+
+
+def _settings_for(engine: Engine, request: SearchRequest) -> tuple[FusionConfig, Engine]:
+    """The fusion settings and engine view a request asks for; any problem here is the request's."""
+    chosen = request.retrievers or list(engine.retrievers)
+    missing = [name for name in chosen if name not in engine.retrievers]
+    if missing:
+        raise RequestProblem(("retrievers",), f"retriever {missing[0]!r} is not in index {engine.path.name}; it has: {', '.join(engine.retrievers)}")
+    base = engine.fusion if engine.fusion.fits(chosen) else FusionConfig()
+    if request.fusion is None:
+        fusion = base
+    else:
+        with blame("fusion"):
+            fusion = base.replace(**request.fusion.model_dump(exclude_none=True))
+        with blame("fusion", "weights"):
+            fusion.check_retrievers(chosen)
+    return fusion, engine.view(chosen, fusion)  # checked above: a failure now is the engine's
 
 
 def _page_file(name: str) -> str:

@@ -7,10 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from braid.fusion.config import MAX_WEIGHT, FusionMethod, check_weight
+from braid.fusion.convex import MissingPolicy
+from braid.fusion.errors import BraidError
+from braid.fusion.normalize import Normalization
+from braid.fusion.types import SEARCH_DEPTH
+
 MAX_QUERY_CHARS = 1000
 MAX_K = 1000
 MAX_DEPTH = 1000
-MAX_WEIGHT = 1e6
 MAX_BODY_BYTES = 16 * 1024
 MAX_DOC_ID_CHARS = 512
 SNIPPET_CHARS = 300
@@ -28,30 +33,33 @@ def _utf8(text: str) -> str:
 class FusionSettings(BaseModel):
     """Any field left out keeps the index's tuned (or default) value."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
-    method: Literal["cc", "rrf"] | None = None
-    norm: Literal["minmax", "zscore", "tmm", "none"] | None = None
+    method: FusionMethod | None = None
+    norm: Normalization | None = None
     weights: dict[str, float] | None = Field(default=None, max_length=8)
     rrf_k: float | None = Field(default=None, ge=0, le=MAX_WEIGHT)
-    missing: Literal["min", "zero", "exact"] | None = None
+    missing: MissingPolicy | None = None
 
     @field_validator("weights")
     @classmethod
     def _bounded_weights(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
         for name, value in (weights or {}).items():
             _utf8(name)
-            if not 0 <= value <= MAX_WEIGHT:
-                raise ValueError(f"weight {name}={value} must be between 0 and {MAX_WEIGHT:g}")
+            try:
+                check_weight(name, value)  # the same rule as the CLI and Python
+            except BraidError as error:
+                raise ValueError(str(error)) from None
         return weights
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # strict: "5" or true is not a number here, nor 5 a string (422 naming the field).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(default=10, ge=1, le=MAX_K)
-    depth: int = Field(default=100, ge=1, le=MAX_DEPTH, description="Candidates per retriever before fusion.")
+    depth: int = Field(default=SEARCH_DEPTH, ge=1, le=MAX_DEPTH, description="Candidates per retriever before fusion.")
     retrievers: list[str] | None = Field(default=None, min_length=1, max_length=8)
     fusion: FusionSettings | None = None
 
@@ -70,8 +78,16 @@ class SearchRequest(BaseModel):
 
 class Source(BaseModel):
     rank: int | None = Field(description="Rank in this retriever's list; null if it did not return the document.")
-    score: float | None = Field(description="Raw score (filled in by the missing-document policy when rank is null).")
-    normalized: float = Field(description="The value that entered the fused score.")
+    score: float | None = Field(
+        description="This retriever's raw score. When rank is null: its own score for the document under the `exact` "
+        "missing-document policy; null under `min` and `zero`, and with rrf."
+    )
+    normalized: float = Field(
+        description="The value that entered the fused score: cc, the normalized score before weighting; rrf, weight / (k + rank); "
+        "one retriever alone, its raw score. When rank is null: under `min` the lowest normalized score of the documents "
+        "this retriever did return (0 if none), under `zero` 0, under `exact` its own score normalized with its list's "
+        "statistics; with rrf 0."
+    )
 
 
 class SearchHit(BaseModel):

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from braid.engine.engine import Engine
+from braid.eval.datasets import Split
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import evaluate
 from braid.eval.runs import write_trec_run
 from braid.eval.significance import compare
 from braid.eval.suite.methods import Method
-from braid.indexing.datasets import Split
+from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
 
-EVAL_DEPTH = 1000  # hits per query in run files and metrics
-LATENCY_DEPTH = 100  # candidates per retriever for the single-query timings (interactive search)
+LATENCY_DEPTH = SEARCH_DEPTH  # candidates per retriever for the single-query timings (interactive search)
 
 
 @dataclass
@@ -69,7 +69,11 @@ def run_methods(
 def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str]) -> None:
     """Single-query p50/p99 of every method, taking turns query by query (see interleaved_latency)."""
     views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
-    timed = interleaved_latency({name: (lambda query, view=view: view.search(query, k=10, depth=LATENCY_DEPTH)) for name, view in views.items()}, queries, engine.forget_queries)
+
+    def searcher(view: Engine) -> Callable[[str], object]:
+        return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH)
+
+    timed = interleaved_latency({name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries)
     for result in results:
         result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}
 

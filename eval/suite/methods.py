@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from braid.fusion.config import FusionConfig
+from braid.fusion.rrf import DEFAULT_RRF_K
+from braid.fusion.tune import TUNED_NORMS
 
-CC_NORMALIZATIONS = ("minmax", "zscore", "tmm")
+CC_NORMALIZATIONS = TUNED_NORMS
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,14 @@ class Method:
 
 def standard_methods(retrievers: Sequence[str]) -> list[Method]:
     """Singles, then untuned fusions: CC with equal weights per normalization (missing scores
-    computed exactly), and RRF with k=60. The tuned fusion is added once it has been tuned."""
+    computed exactly), and RRF with the default k (60). The tuned fusion is added once it has been tuned."""
     methods = [Method(name, (name,)) for name in retrievers]
     if len(retrievers) < 2:
         return methods
     together = tuple(retrievers)
     for norm in CC_NORMALIZATIONS:
         methods.append(Method(f"cc-{norm}", together, FusionConfig(method="cc", norm=norm), "equal weights"))
-    methods.append(Method("rrf", together, FusionConfig(method="rrf"), "k=60"))
+    methods.append(Method("rrf", together, FusionConfig(method="rrf"), f"k={DEFAULT_RRF_K:g}"))
     return methods
 
 

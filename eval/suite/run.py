@@ -14,23 +14,26 @@ from typing import Any
 from tqdm import tqdm
 
 from braid.engine.engine import Engine
-from braid.engine.errors import BraidError
+from braid.eval.datasets import Dataset, resolve_dataset
 from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
 from braid.eval.suite.indexes import ensure_index
-from braid.eval.suite.measure import EVAL_DEPTH, LATENCY_DEPTH, add_significance, measure_latency, run_methods
+from braid.eval.suite.measure import LATENCY_DEPTH, add_significance, measure_latency, run_methods
 from braid.eval.suite.methods import Method, standard_methods, tuned_method
 from braid.eval.suite.plots import plot_effectiveness_vs_latency
 from braid.eval.suite.tables import markdown
 from braid.eval.sweep_plot import plot_sweep
 from braid.eval.tuning import tune_fusion
-from braid.fusion.config import FusionConfig, write_tuned
-from braid.indexing.datasets import Dataset, resolve_dataset
+from braid.fusion.config import FusionConfig
+from braid.fusion.errors import BraidError
+from braid.fusion.types import EVAL_DEPTH
+from braid.indexing.config import DEFAULT_PRECISION
+from braid.indexing.tuned_fusion import write_tuned
 
-BEIR_METRICS = ("ndcg@10", "recall@100", "mrr@10", "map")
+BEIR_METRICS: tuple[str, ...] = ("ndcg@10", "recall@100", "mrr@10", "map")
 # MS MARCO passage: MRR@10 and Recall@1000 are the numbers everyone reports.
-MSMARCO_METRICS = ("mrr@10", "recall@1000", "ndcg@10", "recall@100", "map")
+MSMARCO_METRICS: tuple[str, ...] = ("mrr@10", "recall@1000", "ndcg@10", "recall@100", "map")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class BenchSettings:
     latency_queries: int = 300
     tune_step: float = 0.1
     command: str = "braid bench"
+    precision: str = DEFAULT_PRECISION  # of the dense and SPLADE encodings
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         bar.set_description(f"{dataset.name}: {label}")
 
     step("index (build or reuse)")
-    record = ensure_index(dataset.require_corpus(), index_dir, settings.retrievers, folder, settings.rebuild)
+    record = ensure_index(dataset.require_corpus(), index_dir, settings.retrievers, folder, settings.rebuild, settings.precision)
     bar.update(1)
     split = dataset.load_split(dataset_plan.eval_split)
     methods: list[Method] = standard_methods(settings.retrievers)

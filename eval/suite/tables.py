@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 README_START = "<!-- braid bench: start -->"
 README_END = "<!-- braid bench: end -->"
@@ -65,7 +65,9 @@ def index_table(reports: Sequence[Mapping[str, Any]]) -> str:
         sizes = index["size_mb"]
         build = "—" if index["build_seconds"] is None else f"{index['build_seconds']:.0f}"
         peak = "—" if index["peak_memory_mb"] is None else f"{index['peak_memory_mb']:.0f}"
-        lines.append(_row([report["dataset"], str(index["documents"]), build, peak, *[f"{sizes.get(name, 0):.1f}" for name in retrievers], f"{sizes['total']:.1f}"]))
+        lines.append(
+            _row([report["dataset"], str(index["documents"]), build, peak, *[f"{sizes.get(name, 0):.1f}" for name in retrievers], f"{sizes['total']:.1f}"])
+        )
     return "\n".join(lines)
 
 

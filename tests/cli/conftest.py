@@ -32,3 +32,26 @@ def server(three_way_small_index: Path) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+SLASHED_IDS = ("pubmed/{}", "nested/path/{}", "a%2Fb/{}")
+
+
+@pytest.fixture(scope="session")
+def slashed_index(scifact_small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BM25 over 60 SciFact documents, most of whose ids contain "/" (some a literal "%2F" too)."""
+    import json
+
+    from braid.engine.build import build_index
+
+    folder = tmp_path_factory.mktemp("data") / "slashed"
+    folder.mkdir()
+    lines = (scifact_small / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:60]
+    documents = [json.loads(line) for line in lines]
+    for number, document in enumerate(documents):
+        if number % 4:
+            document["_id"] = SLASHED_IDS[number % 4 - 1].format(document["_id"])
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(document) + "\n" for document in documents), encoding="utf-8")
+    out = tmp_path_factory.mktemp("indexes") / "slashed"
+    build_index(folder / "corpus.jsonl", out, retrievers=["bm25"], progress=False)
+    return out

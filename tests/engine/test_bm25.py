@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from braid.engine.bm25 import BATCH_PATH_MIN_QUERIES, BM25Retriever
-from braid.engine.config import BM25Config
-from braid.engine.errors import BraidError
-from braid.indexing.docstore import DOCSTORE_NAME, DocStore
+from braid.fusion.errors import BraidError
+from braid.indexing.config import BM25Config
+from braid.indexing.docstore import DocStore
+from braid.indexing.layout import DOCSTORE_NAME
 from braid.indexing.readers import read_queries
 
 
@@ -70,7 +71,7 @@ def test_rankings_are_sorted_and_bounded(matrix: BM25Retriever, queries: list[st
         assert len({doc for doc, _ in ranking}) == len(ranking)
 
 
-@pytest.mark.parametrize("query", ['AND (x* OR y:z)~2 \\', 'title:"cancer" AND -"cells"^3', "[unbalanced {brackets", "?*"])
+@pytest.mark.parametrize("query", ["AND (x* OR y:z)~2 \\", 'title:"cancer" AND -"cells"^3', "[unbalanced {brackets", "?*"])
 def test_lucene_syntax_is_searched_as_plain_words(matrix: BM25Retriever, lucene: BM25Retriever, query: str) -> None:
     (ranking,) = matrix.search([query], depth=10)
     assert lucene.search([query], depth=10) == [ranking]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from braid.engine.bm25 import BM25Retriever
-from braid.indexing.build import build_index
-from braid.indexing.docstore import DOCSTORE_NAME, DocStore
+from braid.engine.build import build_index
+from braid.indexing.docstore import DocStore
+from braid.indexing.layout import DOCSTORE_NAME
 from braid.indexing.readers import read_queries
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from braid.engine import BraidError, Engine
-from braid.engine.models import resolve_model
+from braid.indexing.models import resolve_model
 from braid.indexing.readers import read_queries
 
 
@@ -19,7 +19,10 @@ def queries(scifact_small: Path) -> list[str]:
 
 
 def test_hnsw_recall_at_10_against_exact_search(hybrid_small_index: Path, queries: list[str]) -> None:
-    with Engine.open(hybrid_small_index, retrievers=["dense"]) as approximate, Engine.open(hybrid_small_index, retrievers=["dense"], dense_exact=True) as exact:
+    with (
+        Engine.open(hybrid_small_index, retrievers=["dense"]) as approximate,
+        Engine.open(hybrid_small_index, retrievers=["dense"], options={"dense": {"exact": True}}) as exact,
+    ):
         found = approximate.retrievers["dense"].search(queries, depth=10)
         truth = exact.retrievers["dense"].search(queries, depth=10)
     recall = np.mean([len({d for d, _ in a} & {d for d, _ in b}) / 10 for a, b in zip(found, truth)])
@@ -41,8 +44,8 @@ def test_hnsw_scores_are_cosine_similarities(hybrid_small_index: Path, queries: 
 
 
 def test_dense_search_finds_the_judged_document(hybrid_small_index: Path, scifact_small: Path) -> None:
+    from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import evaluate
-    from braid.indexing.datasets import resolve_dataset
 
     split = resolve_dataset(str(scifact_small)).load_split("test")
     with Engine.open(hybrid_small_index, retrievers=["dense"]) as engine:
@@ -71,7 +74,7 @@ def test_unknown_model_offline_names_what_is_available(monkeypatch: pytest.Monke
 
 
 def test_auto_precision_is_resolved_from_the_cpu() -> None:
-    from braid.engine.config import DenseConfig, cpu_has_native_bf16
+    from braid.indexing.config import DenseConfig, cpu_has_native_bf16
 
     expected = "bfloat16" if cpu_has_native_bf16() else "float32"
     assert DenseConfig().with_concrete_precision().precision == expected
@@ -80,12 +83,12 @@ def test_auto_precision_is_resolved_from_the_cpu() -> None:
         DenseConfig(precision="fp8")
 
 
-@pytest.mark.skipif("not __import__('braid.engine.config', fromlist=['x']).cpu_has_native_bf16()", reason="bfloat16 is emulated on this CPU")
+@pytest.mark.skipif("not __import__('braid.indexing.config', fromlist=['x']).cpu_has_native_bf16()", reason="bfloat16 is emulated on this CPU")
 def test_bfloat16_vectors_agree_with_float32(scifact_small: Path) -> None:
-    from braid.engine.config import DenseConfig
-    from braid.engine.dense_encoder import DenseEncoder
-    from braid.indexing.text_chunks import encoder_text
+    from braid.indexing.config import DenseConfig
+    from braid.indexing.dense_encoder import DenseEncoder
     from braid.indexing.readers import read_corpus
+    from braid.indexing.text_chunks import encoder_text
 
     texts = [encoder_text(document) for document in read_corpus(scifact_small / "corpus.jsonl")][:48]
     full = DenseEncoder(DenseConfig(precision="float32")).encode_documents(texts)
@@ -95,8 +98,8 @@ def test_bfloat16_vectors_agree_with_float32(scifact_small: Path) -> None:
 
 
 def test_single_query_trace_equals_the_eager_batch(queries: list[str]) -> None:
-    from braid.engine.config import DenseConfig
-    from braid.engine.dense_encoder import DenseEncoder
+    from braid.indexing.config import DenseConfig
+    from braid.indexing.dense_encoder import DenseEncoder
 
     encoder = DenseEncoder(DenseConfig(precision="float32"))
     batch = encoder.encode_queries(queries[:12])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from braid.engine import BraidError, Engine, Hit
-from braid.engine.config import BM25Config
+from braid.indexing.config import BM25Config
 
 
 def test_search_returns_typed_hits_with_titles(scifact_slice_index: Path) -> None:
@@ -31,7 +31,7 @@ def test_batch_search_accepts_ids_or_plain_texts(scifact_slice_index: Path) -> N
 
 
 def test_bm25_parameters_can_be_overridden_at_open(scifact_slice_index: Path) -> None:
-    with Engine.open(scifact_slice_index, bm25=BM25Config(k1=2.0, b=1.0)) as tuned, Engine.open(scifact_slice_index) as default:
+    with Engine.open(scifact_slice_index, options={"bm25": {"k1": 2.0, "b": 1.0}}) as tuned, Engine.open(scifact_slice_index) as default:
         assert tuned.retrievers["bm25"].config == BM25Config(k1=2.0, b=1.0)  # type: ignore[attr-defined]
         assert tuned.search("protein", k=5) != default.search("protein", k=5)
 
@@ -66,3 +66,13 @@ def test_a_view_shares_open_retrievers_and_outlives_nothing(three_way_small_inde
         assert engine.search("vitamin D and bone density", k=5)  # the engine's retrievers are still open
         with pytest.raises(BraidError, match="'colbert' is not open"):
             engine.view(["colbert"])
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_a_blank_query_is_refused_in_search_and_scores_nothing_in_runs(three_way_small_index: Path, blank: str) -> None:
+    with Engine.open(three_way_small_index) as engine:
+        with pytest.raises(BraidError, match="the query is empty"):
+            engine.search(blank)
+        run = engine.run({"blank": blank, "real": "vitamin D deficiency"}, depth=10)
+        assert run["blank"] == [] and len(run["real"]) == 10
+        assert engine.retrieve([blank], 10) == {name: [[]] for name in engine.retrievers}

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from braid.engine import BraidError, Engine
-from braid.fusion.config import FusionConfig, write_tuned
+from braid.fusion.config import FusionConfig
 from braid.indexing.readers import read_queries
+from braid.indexing.tuned_fusion import write_tuned
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from braid.engine.jvm import java_class
 from braid.engine.lucene_bm25 import LENGTH_TABLE, encode_lengths
+from braid.indexing.jvm import java_class
 
 
 def test_length_table_equals_lucene_small_float() -> None:

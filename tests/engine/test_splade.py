@@ -18,7 +18,10 @@ def queries(scifact_small: Path) -> list[str]:
 
 
 def test_matrix_and_lucene_backends_return_identical_rankings(splade_small_index: Path, queries: list[str]) -> None:
-    with Engine.open(splade_small_index, ["splade"]) as matrix, Engine.open(splade_small_index, ["splade"], splade_backend="lucene") as lucene:
+    with (
+        Engine.open(splade_small_index, ["splade"]) as matrix,
+        Engine.open(splade_small_index, ["splade"], options={"splade": {"backend": "lucene"}}) as lucene,
+    ):
         fast = matrix.retrievers["splade"].search(queries, depth=100)
         reference = lucene.retrievers["splade"].search(queries, depth=100)
     assert sum(len(ranking) for ranking in fast) > 1000
@@ -43,25 +46,29 @@ def test_wordpiece_and_special_tokens_survive_the_lucene_round_trip(splade_small
     stored = ImpactMatrix.load(splade_small_index / "splade")
     used = np.flatnonzero(np.diff(stored.impacts.indptr))
     assert any(stored.vocabulary[row].startswith("##") for row in used)
-    with Engine.open(splade_small_index, ["splade"]) as matrix, Engine.open(splade_small_index, ["splade"], splade_backend="lucene") as lucene:
+    with (
+        Engine.open(splade_small_index, ["splade"]) as matrix,
+        Engine.open(splade_small_index, ["splade"], options={"splade": {"backend": "lucene"}}) as lucene,
+    ):
         # A suffix-heavy query: Lucene finds exactly what the matrix (which holds every token) finds.
         assert matrix.retrievers["splade"].search(["##ing ##tion ##ized"], 50) == lucene.retrievers["splade"].search(["##ing ##tion ##ized"], 50)
 
 
 @pytest.mark.parametrize("backend", ["matrix", "lucene"])
 def test_a_query_with_no_usable_tokens_returns_no_hits(splade_small_index: Path, backend: str) -> None:
-    with Engine.open(splade_small_index, ["splade"], splade_backend=backend, splade_query_stopwords=True) as engine:
+    with Engine.open(splade_small_index, ["splade"], options={"splade": {"backend": backend, "query_stopwords": True}}) as engine:
         assert engine.search("?! ... ,", k=10) == []
         assert engine.search("the of and", k=10) == []
-        assert engine.search("   ", k=10) == []
-        assert engine.batch_search(["", "vitamin D"], k=5) == {"0": [], "1": engine.search("vitamin D", k=5)}
-    with Engine.open(splade_small_index, ["splade"], splade_backend=backend, splade_query_stopwords=False) as engine:
-        assert engine.search("", k=10) == []
+        assert engine.run({"blank": "   ", "real": "vitamin D"}, depth=5)["blank"] == []  # blank: refused by search, empty in runs
+    with Engine.open(splade_small_index, ["splade"], options={"splade": {"backend": backend, "query_stopwords": False}}) as engine:
         assert len(engine.search("the of and", k=10)) == 10  # function words count when kept
 
 
 def test_query_stopwords_option_removes_function_words(splade_small_index: Path) -> None:
-    with Engine.open(splade_small_index, ["splade"], splade_query_stopwords=False) as keep, Engine.open(splade_small_index, ["splade"], splade_query_stopwords=True) as drop:
+    with (
+        Engine.open(splade_small_index, ["splade"], options={"splade": {"query_stopwords": False}}) as keep,
+        Engine.open(splade_small_index, ["splade"], options={"splade": {"query_stopwords": True}}) as drop,
+    ):
         vocabulary = ImpactMatrix.load(splade_small_index / "splade").vocabulary
         kept = {vocabulary[i] for i in keep.retrievers["splade"].encode(["what is the role of vitamin d?"]).indices}
         dropped = {vocabulary[i] for i in drop.retrievers["splade"].encode(["what is the role of vitamin d?"]).indices}
@@ -70,8 +77,8 @@ def test_query_stopwords_option_removes_function_words(splade_small_index: Path)
 
 
 def test_splade_search_finds_the_judged_document(splade_small_index: Path, scifact_small: Path) -> None:
+    from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import evaluate
-    from braid.indexing.datasets import resolve_dataset
 
     split = resolve_dataset(str(scifact_small)).load_split("test")
     with Engine.open(splade_small_index, retrievers=["splade"]) as engine:

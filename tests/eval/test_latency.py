@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from braid.eval.latency import interleaved_latency, percentiles
+import pytest
+
+from braid.eval.latency import interleaved_latency, p99, percentiles
 
 
 def test_methods_take_turns_on_every_query_and_each_run_is_cold() -> None:
@@ -17,3 +19,16 @@ def test_methods_take_turns_on_every_query_and_each_run_is_cold() -> None:
 def test_percentiles() -> None:
     assert percentiles([float(value) for value in range(1, 101)]) == {"p50_ms": 50.5, "p99_ms": 99.0}
     assert percentiles([]) == {"p50_ms": 0.0, "p99_ms": 0.0}
+
+
+def test_p99_is_the_nearest_rank_value_when_0_99_n_is_fractional() -> None:
+    # n = 50: 0.99 n = 49.5, so the ceil(49.5) = 50th smallest, the largest (one rank low gives 49).
+    assert p99([float(value) for value in range(50, 0, -1)]) == 50.0
+    assert percentiles([float(value) for value in range(1, 51)])["p99_ms"] == 50.0
+    # n = 250: 0.99 n = 247.5, so the 248th smallest.
+    assert p99([float(value) for value in range(1, 251)]) == 248.0
+    # Whole 0.99 n: n = 100 gives exactly the 99th smallest; one value is its own p99.
+    assert p99([float(value) for value in range(100, 0, -1)]) == 99.0
+    assert p99([7.0]) == 7.0
+    with pytest.raises(ValueError):
+        p99([])

@@ -10,7 +10,7 @@ import pytrec_eval
 
 from braid.eval.metrics import Metric, evaluate, trec_order
 from braid.eval.qrels import read_qrels
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 # braid name -> pytrec_eval measure (mrr@k is recip_rank over the top k, checked separately)
 _EQUIVALENT = {

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from braid.engine.errors import DataError
 from braid.eval.qrels import read_qrels
 from braid.eval.runs import read_trec_run, write_trec_run
+from braid.fusion.errors import DataError
 
 
 def test_run_file_round_trip(tmp_path: Path) -> None:

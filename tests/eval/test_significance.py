@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from braid.engine.errors import BraidError
 from braid.eval.significance import compare, paired_t_test, randomization_test
+from braid.fusion.errors import BraidError
 
 
 def test_randomization_test_is_exact_on_few_queries() -> None:

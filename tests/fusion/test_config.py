@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from braid.engine import BraidError
-from braid.fusion.config import FusionConfig, parse_weights, read_tuned, write_tuned
+from braid.fusion.config import FusionConfig, parse_weights
+from braid.fusion.errors import BraidError
+from braid.indexing.tuned_fusion import read_tuned, write_tuned
+from tests.support.cli import assert_one_line_error, braid
 
 
 def test_parse_weights_and_its_errors() -> None:
@@ -19,7 +22,7 @@ def test_parse_weights_and_its_errors() -> None:
 
 
 def test_bad_settings_name_the_value_and_the_choices() -> None:
-    with pytest.raises(BraidError, match="weight bm25=-0.1 is negative"):
+    with pytest.raises(BraidError, match="weight bm25=-0.1 must be a finite number between 0 and 1e"):
         FusionConfig(weights={"bm25": -0.1})
     with pytest.raises(BraidError, match="all zero"):
         FusionConfig(weights={"bm25": 0.0, "dense": 0.0})
@@ -29,6 +32,12 @@ def test_bad_settings_name_the_value_and_the_choices() -> None:
         FusionConfig(missing="max")
     with pytest.raises(BraidError, match="'colbert'.*bm25, dense"):
         FusionConfig(weights={"colbert": 1.0}).check_retrievers(["bm25", "dense"])
+
+
+def test_negative_rrf_k_per_list_is_reported_as_rrf_k_not_weight() -> None:
+    with pytest.raises(BraidError, match=r"^rrf k of dense must be a finite number >= 0, got -5$"):
+        FusionConfig(method="rrf", rrf_k_per_list={"dense": -5})
+    assert FusionConfig(method="rrf", rrf_k_per_list={"dense": 0}).rrf_k_per_list == {"dense": 0}
 
 
 def test_equal_weights_by_default() -> None:
@@ -42,3 +51,14 @@ def test_tuned_config_round_trips(tmp_path: Path) -> None:
     write_tuned(tmp_path, config, {"dataset": "scifact", "split": "train", "ndcg@10": 0.7})
     assert read_tuned(tmp_path) == (config, {"dataset": "scifact", "split": "train", "ndcg@10": 0.7})
     assert [path.name for path in tmp_path.iterdir()] == ["fusion.json"]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e308, 1e6 + 1])
+def test_weights_that_are_not_finite_or_too_large_are_refused_by_one_rule(value: float) -> None:
+    with pytest.raises(BraidError, match=re.escape(f"weight bm25={value} must be a finite number between 0 and 1e+06")):
+        FusionConfig(weights={"bm25": value, "dense": 1.0})
+    FusionConfig(weights={"bm25": 1e6, "dense": 0.0})  # the cap itself is allowed
+
+
+def test_the_cli_refuses_an_infinite_weight_in_one_line(scifact_slice_index: Path) -> None:
+    assert_one_line_error(braid("search", str(scifact_slice_index), "vitamin D", "--weights", "bm25=inf"), "weight bm25=inf must be a finite number")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from braid.engine.errors import BraidError, DataError
-from braid.indexing.build import build_index
-from braid.indexing.docstore import DOCSTORE_NAME, DocStore
+from braid.engine.build import build_index
+from braid.fusion.errors import BraidError, DataError
+from braid.indexing.docstore import DocStore
+from braid.indexing.layout import DOCSTORE_NAME
 from braid.indexing.manifest import FORMAT_VERSION, Manifest
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from braid.engine.dense_encoder import DenseEncoder
-from braid.indexing.build import build_index
+from braid.engine.build import build_index
+from braid.indexing.dense_encoder import DenseEncoder
 from braid.indexing.manifest import Manifest
 
 
@@ -50,7 +50,11 @@ def test_changed_settings_or_corpus_miss_the_cache(scifact_small: Path, tmp_path
 
 def test_empty_documents_get_a_vector_and_keep_ids_aligned(tmp_path: Path, embedding_cache_dir: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
-    rows = [{"_id": "a", "title": "Vitamin D", "text": "Vitamin D and bone health."}, {"_id": "empty", "title": "", "text": ""}, {"_id": "c", "title": "", "text": "Statins lower cholesterol."}]
+    rows = [
+        {"_id": "a", "title": "Vitamin D", "text": "Vitamin D and bone health."},
+        {"_id": "empty", "title": "", "text": ""},
+        {"_id": "c", "title": "", "text": "Statins lower cholesterol."},
+    ]
     corpus.write_text("".join(json.dumps(row) + "\n" for row in rows))
     build_index(corpus, tmp_path / "index", retrievers=["dense"], progress=False)
     vectors = np.load(tmp_path / "index" / "dense" / "embeddings.npy")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from braid.engine.errors import DataError
+from braid.fusion.errors import DataError
 from braid.indexing.readers import Document, read_corpus, read_queries
 
 
@@ -71,6 +71,22 @@ def test_msmarco_tsv_corpus_and_queries(tmp_path: Path) -> None:
     bad = _write(tmp_path / "bad.tsv", "0\tok\nno tab here\n")
     with pytest.raises(DataError, match="expected 'id<TAB>text'") as caught:
         list(read_corpus(bad))
+    assert caught.value.line == 2
+
+
+def test_a_three_column_tsv_corpus_is_id_title_text_and_more_columns_are_refused(tmp_path: Path) -> None:
+    corpus = _write(tmp_path / "collection.tsv", "0\tA title\tthe text\n1\tjust text\n")
+    assert list(read_corpus(corpus)) == [Document("0", "A title", "the text"), Document("1", "", "just text")]
+    bad = _write(tmp_path / "wide.tsv", "0\ta\tb\tc\n")
+    with pytest.raises(DataError, match="found 4 column") as caught:
+        list(read_corpus(bad))
+    assert caught.value.line == 1
+
+
+def test_a_lone_surrogate_escape_is_a_data_error_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "corpus.jsonl", '{"_id": "a", "text": "fine"}\n{"_id": "b", "text": "bad \\ud800 surrogate"}\n')
+    with pytest.raises(DataError, match="field 'text' holds an unpaired UTF-16 surrogate") as caught:
+        list(read_corpus(path))
     assert caught.value.line == 2
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from braid.engine import BraidError, Engine
-from braid.engine.config import SpladeConfig
-from braid.engine.sparse_encoder import SpladeEncoder
-from braid.indexing.build import build_index
+from braid.engine.build import build_index
+from braid.indexing.config import SpladeConfig
 from braid.indexing.impact_matrix import ImpactMatrix
 from braid.indexing.manifest import Manifest
+from braid.indexing.sparse_encoder import SpladeEncoder
 
 
 def test_manifest_records_model_and_quantization(splade_small_index: Path) -> None:
@@ -27,12 +27,16 @@ def test_manifest_records_model_and_quantization(splade_small_index: Path) -> No
     assert (splade_small_index / "splade" / "lucene").is_dir()
 
 
-def test_rebuilding_reuses_cached_vectors_and_pruning_caps_terms(splade_small_index: Path, scifact_small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuilding_reuses_cached_vectors_and_pruning_caps_terms(
+    splade_small_index: Path, scifact_small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the corpus was encoded again")
 
     monkeypatch.setattr(SpladeEncoder, "encode_documents", refuse)
-    pruned = build_index(scifact_small / "corpus.jsonl", tmp_path / "pruned", retrievers=["splade"], splade=SpladeConfig(doc_top_terms=32), progress=False)
+    pruned = build_index(
+        scifact_small / "corpus.jsonl", tmp_path / "pruned", retrievers=["splade"], configs={"splade": SpladeConfig(doc_top_terms=32)}, progress=False
+    )
     assert pruned.retrievers["splade"].details["vectors"] == "cache"
     impacts = ImpactMatrix.load(tmp_path / "pruned" / "splade").impacts.tocsc()
     assert np.diff(impacts.indptr).max() <= 32
@@ -43,12 +47,21 @@ def test_rebuilding_reuses_cached_vectors_and_pruning_caps_terms(splade_small_in
         whole = dict(zip(full.indices[full.indptr[doc] : full.indptr[doc + 1]], full.data[full.indptr[doc] : full.indptr[doc + 1]]))
         assert all(whole[token] == value for token, value in kept.items())
         assert min(kept.values()) >= sorted(whole.values(), reverse=True)[min(31, len(whole) - 1)]
-    with Engine.open(tmp_path / "pruned", ["splade"]) as matrix, Engine.open(tmp_path / "pruned", ["splade"], splade_backend="lucene") as lucene:
+    with (
+        Engine.open(tmp_path / "pruned", ["splade"]) as matrix,
+        Engine.open(tmp_path / "pruned", ["splade"], options={"splade": {"backend": "lucene"}}) as lucene,
+    ):
         assert matrix.search("vitamin D deficiency", k=20) == lucene.search("vitamin D deficiency", k=20)
 
 
 def test_a_dense_model_as_sparse_model_fails_and_leaves_nothing(scifact_small: Path, tmp_path: Path, embedding_cache_dir: Path) -> None:
     with pytest.raises(BraidError, match="not a SPLADE model"):
-        build_index(scifact_small / "corpus.jsonl", tmp_path / "bad", retrievers=["splade"], splade=SpladeConfig(model="sentence-transformers/all-MiniLM-L6-v2"), progress=False)
+        build_index(
+            scifact_small / "corpus.jsonl",
+            tmp_path / "bad",
+            retrievers=["splade"],
+            configs={"splade": SpladeConfig(model="sentence-transformers/all-MiniLM-L6-v2")},
+            progress=False,
+        )
     assert not (tmp_path / "bad").exists()
     assert not [entry for entry in tmp_path.iterdir() if entry.name.startswith(".")]

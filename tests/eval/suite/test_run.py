@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from braid.eval.runs import read_trec_run
-from tests.cli.test_cli import braid
+from tests.support.cli import braid
 
 METHODS = ["bm25", "splade", "dense", "cc-minmax", "cc-zscore", "cc-tmm", "rrf", "tuned"]
 
@@ -50,7 +50,19 @@ def msmarco_sample(scifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def bench_run(msmarco_sample: Path, tmp_path_factory: pytest.TempPathFactory, embedding_cache_dir: Path) -> tuple[Path, Path, str]:
     work = tmp_path_factory.mktemp("bench")
-    args = ["bench", "--datasets", str(msmarco_sample), "--out", str(work / "results"), "--indexes", str(work / "indexes"), "--latency-queries", "5", "--tune-step", "0.25"]
+    args = [
+        "bench",
+        "--datasets",
+        str(msmarco_sample),
+        "--out",
+        str(work / "results"),
+        "--indexes",
+        str(work / "indexes"),
+        "--latency-queries",
+        "5",
+        "--tune-step",
+        "0.25",
+    ]
     finished = braid(*args)
     assert finished.returncode == 0, finished.stderr
     return work / "results", work / "indexes" / msmarco_sample.name, finished.stdout
@@ -106,7 +118,9 @@ def test_plots_tuned_fusion_and_the_index_record(bench_run: tuple[Path, Path, st
 def test_a_second_run_reuses_the_index_and_keeps_its_build_cost(bench_run: tuple[Path, Path, str], msmarco_sample: Path) -> None:
     results, index, _ = bench_run
     first = json.loads((results / "bench.json").read_text())["datasets"][0]["index"]
-    again = braid("bench", "--datasets", str(msmarco_sample), "--out", str(results), "--indexes", str(index.parent), "--retrievers", "bm25", "--latency-queries", "3")
+    again = braid(
+        "bench", "--datasets", str(msmarco_sample), "--out", str(results), "--indexes", str(index.parent), "--retrievers", "bm25", "--latency-queries", "3"
+    )
     assert again.returncode == 0, again.stderr
     (report,) = json.loads((results / "bench.json").read_text())["datasets"]
     assert report["index"]["reused"] and report["index"]["build_seconds"] == first["build_seconds"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from braid.engine.errors import BraidError
 from braid.eval.suite.tables import README_END, README_START, dataset_table, index_table, update_readme
+from braid.fusion.errors import BraidError
 
 
 def _report() -> dict:

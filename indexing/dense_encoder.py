@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from braid.engine.config import DenseConfig
-from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
-from braid.engine.traced import SingleTextTrace
+from braid.indexing.config import DenseConfig
+from braid.indexing.models import load_on_cpu, resolve_model
+from braid.indexing.traced import SingleTextTrace
 
 
 class DenseEncoder:
@@ -29,16 +28,9 @@ class DenseEncoder:
     def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
-                import torch
                 from sentence_transformers import SentenceTransformer
 
-                torch.set_num_threads(os.cpu_count() or 1)
-                dtype = torch.bfloat16 if self.config.precision == "bfloat16" else torch.float32
-                try:
-                    with quiet_model_loading():
-                        model = SentenceTransformer(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
-                except (OSError, ValueError) as error:
-                    raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
+                model = load_on_cpu(SentenceTransformer, self.resolved, self.config.model, self.config.precision)
                 model.max_seq_length = self.config.max_seq_length
                 self._model = model
                 self._trace = SingleTextTrace(model, lambda module, features: module(features)["sentence_embedding"], f"dense model {self.config.model}")

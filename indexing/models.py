@@ -7,16 +7,18 @@ normal loading path, and a failure lists what is available locally.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import logging
-import threading
 import importlib.util
+import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 # Hub name -> (package that ships the weights, folder inside it). Located without importing the package.
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
@@ -78,20 +80,58 @@ def resolve_model(name: str) -> str:
     return canonical
 
 
+Model = TypeVar("Model")
+
+
+def load_on_cpu(model_class: Callable[..., Model], resolved: str, name: str, precision: str) -> Model:
+    """`model_class(resolved)` (a sentence-transformers class, e.g. SentenceTransformer) on the CPU,
+    its weights in `precision` ("bfloat16", else float32), torch using every core, loaded quietly and
+    one at a time (quiet_model_loading). A failure to load names the model as configured (`name`)
+    and lists the models available locally."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    try:
+        with quiet_model_loading():
+            return model_class(resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
+    except (OSError, ValueError) as error:
+        raise model_not_found(name, " ".join(str(error).split())[:300]) from error
+
+
 def model_not_found(name: str, reason: str) -> BraidError:
     local = ", ".join(available_models()) or "none"
     return BraidError(f"model {name!r} cannot be loaded: {reason}; models available locally: {local}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file's bytes. Size and mtime only key the cache: an unchanged file is read once
+    per process (weights are hundreds of MB), a rewritten one is read again."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def model_identity(resolved: str) -> str:
-    """A stable identity for caches: the hub name, or a digest of a local folder's file names and sizes."""
+    """A stable identity for caches: the hub name, or a digest of a local folder's contents.
+
+    Contents, not names and sizes: a fine-tune or a re-released package has files of the same
+    shapes, and must not reuse the vectors cached for the original. Hidden entries (.git, a hub
+    download's .cache) are bookkeeping, not the model.
+    """
     path = Path(resolved)
     if not path.is_dir():
         return resolved
     digest = hashlib.sha256()
     for file in sorted(path.rglob("*")):
-        if file.is_file():
-            digest.update(f"{file.relative_to(path)}:{file.stat().st_size}\n".encode())
+        relative = file.relative_to(path)
+        if file.is_file() and not any(part.startswith(".") for part in relative.parts):
+            real = file.resolve()
+            stat = real.stat()
+            digest.update(f"{relative}:{_file_digest(str(real), stat.st_size, stat.st_mtime_ns)}\n".encode())
     return f"local:{digest.hexdigest()[:16]}"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 BEIR_URL_ENV = "BRAID_BEIR_URL"
 DEFAULT_BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets"

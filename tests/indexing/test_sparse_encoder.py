@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from braid.engine import BraidError
-from braid.engine.config import SpladeConfig
-from braid.engine.sparse_encoder import SpladeEncoder
-from braid.indexing.text_chunks import encoder_text
+from braid.indexing.config import SpladeConfig
 from braid.indexing.readers import read_corpus
+from braid.indexing.sparse_encoder import SpladeEncoder
+from braid.indexing.text_chunks import encoder_text
 
 
 @pytest.fixture(scope="module")

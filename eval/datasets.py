@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from braid.engine.errors import BraidError
 from braid.eval.qrels import Qrels, read_qrels
+from braid.fusion.errors import BraidError
 from braid.indexing.readers import read_queries
 
 DATA_DIR_ENV = "BRAID_DATA"
@@ -104,7 +104,7 @@ def resolve_dataset(spec: str, data_dir: str | Path | None = None, download: boo
         if candidate.exists():
             return dataset_at(candidate)
         if download and spec in BEIR_DOWNLOADABLE:
-            from braid.indexing.download import download_beir
+            from braid.eval.download import download_beir
 
             return dataset_at(download_beir(spec, root))
     hint = f"; BEIR names that can be downloaded: {', '.join(BEIR_DOWNLOADABLE)}" if os.sep not in spec else ""

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from braid.engine.errors import BraidError, DataError
-from braid.indexing.datasets import resolve_dataset
-from braid.indexing.download import BEIR_URL_ENV
+from braid.eval.datasets import resolve_dataset
+from braid.eval.download import BEIR_URL_ENV
+from braid.fusion.errors import BraidError, DataError
 
 
 def test_beir_split_keeps_only_judged_queries(scifact_dir: Path) -> None:
@@ -104,9 +104,7 @@ def test_missing_beir_set_is_downloaded_into_the_data_dir(
     assert resolve_dataset("scifact", data_dir=data_dir).root == dataset.root
 
 
-def test_failed_download_says_what_failed_and_leaves_nothing(
-    local_server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_download_says_what_failed_and_leaves_nothing(local_server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url, served = local_server
     monkeypatch.setenv(BEIR_URL_ENV, url)
     data_dir = tmp_path / "data"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.impacts import clear_rows, drop_columns, quantize, stopword_columns
+from braid.indexing.impacts import clear_rows, drop_columns, quantize, stopword_columns
 
 
 def test_quantize_rounds_scaled_weights_and_drops_zeros() -> None:

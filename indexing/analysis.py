@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from braid.engine.jvm import java_class
+from braid.indexing.jvm import java_class
 
 
 class LuceneAnalyzer:

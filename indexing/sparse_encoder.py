@@ -9,7 +9,6 @@ layer to a few tokens at a time and keeps a running maximum. Peak memory is one 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -18,10 +17,10 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from braid.engine.config import SpladeConfig
-from braid.engine.errors import BraidError
-from braid.engine.models import model_not_found, quiet_model_loading, resolve_model
-from braid.engine.traced import SingleTextTrace
+from braid.fusion.errors import BraidError
+from braid.indexing.config import SpladeConfig
+from braid.indexing.models import load_on_cpu, resolve_model
+from braid.indexing.traced import SingleTextTrace
 
 # Logit values held at once per batch (batch x tokens x vocabulary): ~64 MB of float32.
 _LOGITS_PER_CHUNK = 16_000_000
@@ -53,17 +52,12 @@ class SpladeEncoder:
         import torch
         from sentence_transformers import SparseEncoder
 
-        torch.set_num_threads(os.cpu_count() or 1)
-        dtype = torch.bfloat16 if self.config.precision == "bfloat16" else torch.float32
-        try:
-            with quiet_model_loading():
-                model = SparseEncoder(self.resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
-        except (OSError, ValueError) as error:
-            raise model_not_found(self.config.model, " ".join(str(error).split())[:300]) from error
-        transformer, pooling = model[0], model[len(model) - 1]
+        model = load_on_cpu(SparseEncoder, self.resolved, self.config.model, self.config.precision)
+        transformer: Any = model[0]  # sentence-transformers' Transformer module
+        pooling = model[len(model) - 1]
         masked_lm = getattr(transformer, "auto_model", None)
         decoder = masked_lm.get_output_embeddings() if masked_lm is not None and hasattr(masked_lm, "get_output_embeddings") else None
-        if type(pooling).__name__ != "SpladePooling" or not isinstance(decoder, torch.nn.Linear):
+        if masked_lm is None or type(pooling).__name__ != "SpladePooling" or not isinstance(decoder, torch.nn.Linear):
             raise BraidError(
                 f"model {self.config.model!r} is not a SPLADE model: it needs a masked-language-model head "
                 f"(found {type(masked_lm).__name__}) followed by SPLADE pooling (found {type(pooling).__name__})"
@@ -177,7 +171,7 @@ class SpladeEncoder:
 
 
 def _replace_module(root: Any, target: Any, replacement: Any) -> None:
-    for name, module in root.named_modules():
+    for _name, module in root.named_modules():
         for child_name, child in module.named_children():
             if child is target:
                 setattr(module, child_name, replacement)

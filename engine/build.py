@@ -1,0 +1,43 @@
+"""Build an index with the registered retriever kinds: each kind's config picks its builder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from braid.engine.registry import DEFAULT_KINDS, RetrieverKind, check_retriever_names, retriever_kind
+from braid.fusion.errors import BraidError
+from braid.indexing.build import BuilderFactory, write_index
+from braid.indexing.config import RetrieverConfig
+from braid.indexing.manifest import Manifest
+
+
+def build_index(
+    corpus_path: str | Path,
+    out: str | Path,
+    retrievers: Sequence[str] = DEFAULT_KINDS,
+    configs: Mapping[str, RetrieverConfig] | None = None,
+    overwrite: bool = False,
+    threads: int = 2,
+    progress: bool = True,
+) -> Manifest:
+    """Index the corpus at `corpus_path` into directory `out` (which appears only when complete),
+    with one sub-index per retriever; `configs` maps a retriever to its parameters (default: the
+    kind's defaults)."""
+    names = check_retriever_names(retrievers)
+    configs = dict(configs or {})
+    for name in configs:
+        if name not in names:
+            raise BraidError(f"settings given for {name!r}, which is not built (building: {', '.join(names)})")
+    builders: dict[str, BuilderFactory] = {}
+    for name in names:
+        kind = retriever_kind(name)
+        config = configs.get(name, kind.config())
+        if not isinstance(config, kind.config):
+            raise BraidError(f"settings for {name!r} must be a {kind.config.__name__}, got {type(config).__name__}")
+        builders[name] = _factory(kind, config, threads)
+    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress)
+
+
+def _factory(kind: RetrieverKind, config: RetrieverConfig, threads: int) -> BuilderFactory:
+    return lambda staging: kind.builder(staging, config, threads)
