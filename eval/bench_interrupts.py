@@ -292,7 +292,7 @@ def main(
                 )
             if stopped_early:
                 break
-        report = {
+        report: dict[str, Any] = {
             "benchmark": "braid index interrupted by signals",
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "machine": machine(),
