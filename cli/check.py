@@ -18,20 +18,24 @@ def check_command(index_dir: str, as_json: bool) -> None:
     from tqdm import tqdm
 
     from braid.fusion.errors import BraidError
-    from braid.indexing.integrity import checksum_problems
+    from braid.indexing.integrity import checksum_problems, recorded_files
     from braid.indexing.manifest import Manifest
 
     index = Path(index_dir)
     manifest = Manifest.read(index)
-    if not manifest.files:
+    files = recorded_files(index, manifest)
+    if not files:
         raise BraidError(f"{index} records no checksums (built by an older braid); rebuild it to make it checkable")
-    total = sum(record.size for record in manifest.files.values())
-    with tqdm(total=len(manifest.files), desc="checking", unit=" files", file=sys.stderr, disable=None) as bar:
+    total = sum(record.size for record in files.values())
+    with tqdm(total=len(files), desc="checking", unit=" files", file=sys.stderr, disable=None) as bar:
         problems = checksum_problems(index, manifest, progress=lambda name: _advance(bar))
+    summary = {"index": str(index), "generation": manifest.generation, "segments": len(manifest.segments), "files": len(files), "bytes": total}
     if as_json:
-        click.echo(json.dumps({"index": str(index), "files": len(manifest.files), "bytes": total, "ok": not problems, "problems": problems}))
+        click.echo(json.dumps({**summary, "ok": not problems, "problems": problems}))
     elif not problems:
-        click.echo(f"{index}: {len(manifest.files)} files, {total / 2**20:.1f} MB, every checksum matches")
+        click.echo(
+            f"{index}: generation {manifest.generation}, {len(manifest.segments)} segment(s), {len(files)} files, {total / 2**20:.1f} MB, every checksum matches"
+        )
     else:
         for problem in problems:
             click.echo(problem, err=True)

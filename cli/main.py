@@ -16,6 +16,7 @@ from braid.cli.index import index_command
 from braid.cli.search import search_command
 from braid.cli.serve import serve_command
 from braid.cli.tune import tune_command
+from braid.cli.write import add_command, compact_command, delete_command
 from braid.fusion.errors import BraidError
 from braid.indexing.interrupts import exit_code, raise_on_termination
 
@@ -44,6 +45,9 @@ cli.add_command(tune_command)
 cli.add_command(bench_command)
 cli.add_command(serve_command)
 cli.add_command(check_command)
+cli.add_command(add_command)
+cli.add_command(delete_command)
+cli.add_command(compact_command)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
-from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
 from braid.fusion.errors import BraidError
 from braid.indexing.analysis import LuceneAnalyzer
@@ -48,10 +48,16 @@ class BM25Retriever:
         doc_ids: Callable[[], Sequence[str]] | None = None,
         backend: str = DEFAULT_BACKEND,
         threads: int = 2,
+        parts: Sequence[Part] = (),
     ) -> None:
-        """`folder` is the bm25/ sub-index; `doc_ids` lists doc ids by ordinal (the docstore's order)."""
+        """`folder` is the bm25/ sub-index; `doc_ids` lists doc ids by ordinal (the docstore's order).
+        With `parts` (an index written to since its build), the live documents of every segment are
+        searched as one corpus, with statistics over exactly those documents."""
         check_backend("bm25", backend)
+        if backend == "lucene":
+            compacted_only(parts, "the bm25 lucene backend")
         self.folder = Path(folder)
+        self._parts = tuple(parts)
         self.config = config
         self.backend = backend
         self.threads = threads
@@ -94,7 +100,7 @@ class BM25Retriever:
         with self._lock:
             if self._term_docs is None:
                 assert self._doc_ids_source is not None
-                self._term_docs = TermDocs.load(self.folder)
+                self._term_docs = self._load_term_docs()
                 self._doc_ids = self._doc_ids_source()
                 self._tie_rank = doc_id_order(self._doc_ids)
             if boost not in self._weights_by_boost:
@@ -103,6 +109,11 @@ class BM25Retriever:
                     docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost
                 )
             return self._weights_by_boost[boost]
+
+    def _load_term_docs(self) -> TermDocs:
+        if as_built(self._parts):
+            return TermDocs.load(self.folder)
+        return TermDocs.combine([(TermDocs.load(part.folder), part.live) for part in self._parts])
 
     def _stacked_weights(self, boosts: tuple[float, ...]) -> sp.csr_matrix:
         """One matrix for several boosts: rows [i * terms, (i + 1) * terms) hold boost i, so a
@@ -233,4 +244,4 @@ class BM25Retriever:
 def open_bm25(request: OpenRequest) -> BM25Retriever:
     """Search-time options: `k1` and `b` (override the built values), `backend` ("matrix" or "lucene")."""
     config = BM25Config.from_dict(request.entry.params).replace(k1=request.options.get("k1"), b=request.options.get("b"))
-    return BM25Retriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND))
+    return BM25Retriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND), parts=request.parts)

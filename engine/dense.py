@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.retriever import OpenRequest, Part, Ranking, as_built
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DenseConfig
@@ -33,8 +33,12 @@ class DenseRetriever:
         doc_ids: Callable[[], Sequence[str]],
         exact: bool = False,
         encoder: DenseEncoder | None = None,
+        parts: Sequence[Part] = (),
     ) -> None:
+        """`parts`: every segment's live documents, searched as one (see BM25Retriever); each segment
+        keeps its own HNSW graph, with deleted vectors marked so that search never returns them."""
         self.folder = Path(folder)
+        self._parts = tuple(parts)
         self.config = config
         self.dimension = dimension
         self.exact = exact
@@ -42,29 +46,49 @@ class DenseRetriever:
         self._encoder = encoder or DenseEncoder(config)
         self._lock = threading.Lock()
         self._vectors: np.ndarray | None = None
-        self._graph: Any = None
+        self._graphs: list[tuple[Any, np.ndarray, int]] | None = None  # per segment: graph, label -> position, live count
         self._doc_ids: np.ndarray | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
         self._position: dict[str, int] | None = None
         self._queries = QueryCache()
 
-    def _state(self) -> tuple[np.ndarray, Any, np.ndarray]:
+    def _state(self) -> tuple[np.ndarray, list[tuple[Any, np.ndarray, int]], np.ndarray]:
         with self._lock:
             if self._doc_ids is None:
-                self._vectors = np.load(self.folder / EMBEDDINGS_FILE, mmap_mode="r")
                 ids = self._doc_ids_source()
+                self._vectors = self._load_vectors()
                 if self._vectors.shape != (len(ids), self.dimension):
                     raise BraidError(f"{self.folder}: {self._vectors.shape} vectors do not match {len(ids)} documents of dimension {self.dimension}")
                 self._doc_ids = np.asarray(ids, dtype=object)
                 self._tie_rank = doc_id_order(ids)
-            if not self.exact and self._graph is None:
-                import hnswlib
-
-                graph = hnswlib.Index(space="ip", dim=self.dimension)
-                graph.load_index(str(self.folder / HNSW_FILE), max_elements=len(self._doc_ids))
-                self._graph = graph
+            if not self.exact and self._graphs is None:
+                self._graphs = self._load_graphs()
             assert self._vectors is not None
-            return self._vectors, self._graph, self._doc_ids
+            return self._vectors, self._graphs or [], self._doc_ids
+
+    def _load_vectors(self) -> np.ndarray:
+        if as_built(self._parts):
+            return np.load(self.folder / EMBEDDINGS_FILE, mmap_mode="r")
+        blocks = [np.load(part.folder / EMBEDDINGS_FILE, mmap_mode="r") for part in self._parts]
+        return np.concatenate([block if part.live is None else block[part.live] for block, part in zip(blocks, self._parts)])
+
+    def _load_graphs(self) -> list[tuple[Any, np.ndarray, int]]:
+        import hnswlib
+
+        assert self._doc_ids is not None
+        graphs = []
+        offset = 0
+        for part in self._parts or (Part(self.folder, len(self._doc_ids)),):
+            graph = hnswlib.Index(space="ip", dim=self.dimension)
+            graph.load_index(str(part.folder / HNSW_FILE), max_elements=max(part.docs, 1))
+            live = np.ones(part.docs, dtype=bool) if part.live is None else part.live
+            for label in np.flatnonzero(~live).tolist():
+                graph.mark_deleted(label)
+            position = np.full(part.docs, -1, dtype=np.int64)
+            position[live] = offset + np.arange(int(live.sum()))
+            graphs.append((graph, position, int(live.sum())))
+            offset += int(live.sum())
+        return graphs
 
     def encode(self, queries: Sequence[str]) -> np.ndarray:
         rows = self._queries.encode(queries, lambda texts: list(self._encoder.encode_queries(texts)))
@@ -79,17 +103,38 @@ class DenseRetriever:
     def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
         if depth <= 0 or not queries:
             return [[] for _ in queries]
-        vectors, graph, doc_ids = self._state()
+        vectors, graphs, doc_ids = self._state()
         query_vectors = self.encode(queries)
         depth = min(depth, len(doc_ids))
         if self.exact:
             return [self._exact_one(vectors, doc_ids, query, depth) for query in query_vectors]
-        graph.set_ef(max(self.config.ef_search, depth))
-        labels, distances = graph.knn_query(query_vectors, k=depth, num_threads=1)
+        found = [self._search_graph(graph, position, live, vectors, query_vectors, depth) for graph, position, live in graphs if live]
+        if not found:
+            return [[] for _ in queries]
+        if len(found) == 1:
+            positions, scores = found[0]
+        else:  # best `depth` over the segments: score, then doc id (as exact search ranks)
+            positions, scores = np.concatenate([p for p, _ in found], axis=1), np.concatenate([d for _, d in found], axis=1)
+            order = [np.lexsort((self._tie_rank[row_positions], -row_scores))[:depth] for row_positions, row_scores in zip(positions, scores)]
+            positions = np.take_along_axis(positions, np.asarray(order), axis=1)
+            scores = np.take_along_axis(scores, np.asarray(order), axis=1)
+        return [list(zip(doc_ids[row_positions].tolist(), row_scores.tolist())) for row_positions, row_scores in zip(positions, scores)]
+
+    def _search_graph(
+        self, graph: Any, position: np.ndarray, live: int, vectors: np.ndarray, query_vectors: np.ndarray, depth: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (in the live doc ids) and inner products of one segment's best `depth` hits."""
+        k = min(depth, live)
+        graph.set_ef(max(self.config.ef_search, k))
+        try:
+            labels, distances = graph.knn_query(query_vectors, k=k, num_threads=1)
+        except RuntimeError:  # deletions cut the graph so that fewer than k were reached: scan the segment
+            mine = position[position >= 0]
+            scores = np.stack([inner_products(vectors[mine], query) for query in query_vectors])
+            best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            return mine[best], np.take_along_axis(scores, best, axis=1).astype(np.float64)
         # hnswlib's "ip" distance is 1 - inner product.
-        return [
-            list(zip(doc_ids[row_labels].tolist(), (1.0 - row_distances.astype(np.float64)).tolist())) for row_labels, row_distances in zip(labels, distances)
-        ]
+        return position[labels.astype(np.int64)], 1.0 - distances.astype(np.float64)
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """Cosine of the query with each given document's stored vector."""
@@ -102,12 +147,12 @@ class DenseRetriever:
         result = []
         for query, wanted in zip(query_vectors, doc_ids):
             rows = ordinals(wanted, position)
-            values = np.asarray(vectors[rows], dtype=np.float32) @ query if len(rows) else np.empty(0)
+            values = inner_products(vectors[rows], query) if len(rows) else np.empty(0)
             result.append(dict(zip(wanted, values.astype(np.float64).tolist())))
         return result
 
     def _exact_one(self, vectors: np.ndarray, doc_ids: np.ndarray, query: np.ndarray, depth: int) -> Ranking:
-        scores = np.asarray(vectors @ query, dtype=np.float32)
+        scores = inner_products(vectors, query)
         best = top_k(np.arange(len(scores)), scores, depth, self._tie_rank)
         return list(zip(doc_ids[best].tolist(), scores[best].astype(np.float64).tolist()))
 
@@ -117,9 +162,25 @@ class DenseRetriever:
 
     def close(self) -> None:
         with self._lock:
-            self._graph = None
+            self._graphs = None
             self._vectors = None
             self._doc_ids = None
+
+
+# Rows per block of inner_products: bounds the float64 copy.
+_BLOCK = 65536
+
+
+def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each stored vector's inner product with `query`, summed in float64 and rounded to float32.
+
+    A float32 matrix product sums in an order that depends on the matrix's shape and alignment, so
+    the same pair of vectors could score a last bit apart in two indexes (one written to, one built
+    afresh) and tie-break differently; float64 sums round to the same float32 whatever the layout.
+    """
+    query64 = query.astype(np.float64)
+    blocks = [np.asarray(vectors[start : start + _BLOCK], dtype=np.float64) @ query64 for start in range(0, len(vectors), _BLOCK)]
+    return np.concatenate(blocks).astype(np.float32) if blocks else np.empty(0, dtype=np.float32)
 
 
 def open_dense(request: OpenRequest) -> DenseRetriever:
@@ -129,4 +190,4 @@ def open_dense(request: OpenRequest) -> DenseRetriever:
     config = DenseConfig.from_dict(params)
     if request.options.get("ef_search") is not None:
         config = replace(config, ef_search=int(request.options["ef_search"]))
-    return DenseRetriever(request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)))
+    return DenseRetriever(request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)), parts=request.parts)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +18,41 @@ from braid.engine.retriever import Ranking, Retriever
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, Contribution, FusedHit
-from braid.indexing.docstore import DocStore
 from braid.indexing.integrity import check_sizes
-from braid.indexing.layout import DOCSTORE_NAME
+from braid.indexing.layout import MANIFEST_NAME
+from braid.indexing.leases import Lease
 from braid.indexing.manifest import Manifest
+from braid.indexing.segments import LiveDocStore, Segment, open_segments
 from braid.indexing.tuned_fusion import stored_or_default
 
 # Up to this many queries per call, each retriever thread runs torch on one core.
 FEW_QUERIES = 4
+
+
+class Generation:
+    """What one committed generation of an index is searched with. Searches hold it while they run;
+    after a refresh the old one closes when its last search ends, so no answer mixes generations."""
+
+    def __init__(self, manifest: Manifest, retrievers: dict[str, Retriever], docstore: LiveDocStore, lease: Lease | None = None) -> None:
+        self.manifest = manifest
+        self.retrievers = retrievers
+        self.docstore = docstore
+        self.lease = lease
+        self.users = 0
+        self.retired = False
+
+    def subset(self, names: Sequence[str]) -> Generation:
+        """The same generation seen through fewer retrievers (a view's); closing stays with this one."""
+        if list(names) == list(self.retrievers):
+            return self
+        return Generation(self.manifest, {name: self.retrievers[name] for name in names}, self.docstore)
+
+    def close(self) -> None:
+        for retriever in self.retrievers.values():
+            retriever.close()
+        self.docstore.close()
+        if self.lease is not None:
+            self.lease.release()
 
 
 class Engine:
@@ -31,17 +60,44 @@ class Engine:
 
     With several retrievers a query goes to all of them at once (one thread each: the encoders,
     hnswlib, scipy and Lucene do most of their work outside Python's lock) and their lists are fused.
+    An engine searches the generation it opened until `refresh()` moves it to a newer one.
     """
 
-    def __init__(self, path: Path, manifest: Manifest, retrievers: dict[str, Retriever], docstore: DocStore, fusion: FusionConfig | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        manifest: Manifest,
+        retrievers: dict[str, Retriever],
+        docstore: LiveDocStore,
+        fusion: FusionConfig | None = None,
+        lease: Lease | None = None,
+    ) -> None:
         self.path = path
-        self.manifest = manifest
-        self.retrievers = retrievers
-        self.docstore = docstore
         self.fusion = fusion or FusionConfig()
+        self._current = Generation(manifest, retrievers, docstore, lease)
+        self._swap_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._stamp = _manifest_stamp(path)
+        self._options: Mapping[str, Mapping[str, Any]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-        self._parent: Engine | None = None  # a view borrows its parent's retrievers and threads
+        self._parent: Engine | None = None  # a view borrows its parent's generation (retrievers) and threads
+        self._names: list[str] = list(retrievers)  # a view's subset of them
+
+    def _generation(self) -> Generation:
+        return self._parent._current.subset(self._names) if self._parent is not None else self._current
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._generation().manifest
+
+    @property
+    def retrievers(self) -> dict[str, Retriever]:
+        return self._generation().retrievers
+
+    @property
+    def docstore(self) -> LiveDocStore:
+        return self._generation().docstore
 
     @classmethod
     def open(
@@ -59,22 +115,78 @@ class Engine:
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
         """
         path = Path(path)
-        manifest = Manifest.read(path)
-        check_sizes(path, manifest)
-        available = list(manifest.retrievers)
-        chosen = list(dict.fromkeys(retrievers)) if retrievers else available
-        for name in chosen:
-            retriever_kind(name)
-            if name not in manifest.retrievers:
-                raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
-        for name in options or {}:
-            if name not in chosen:
-                raise BraidError(f"search options for {name!r}, which is not searched here ({', '.join(chosen)})")
-        fusion = fusion or stored_or_default(path, chosen)
-        fusion.check_retrievers(chosen)
-        docstore = DocStore(path / DOCSTORE_NAME)
-        opened = {name: open_retriever(path, manifest.retrievers[name], docstore.ids, (options or {}).get(name)) for name in chosen}
-        return cls(path, manifest, opened, docstore, fusion)
+        manifest, lease, segments = _read_generation(path)
+        try:
+            available = list(manifest.retrievers)
+            chosen = list(dict.fromkeys(retrievers)) if retrievers else available
+            for name in chosen:
+                retriever_kind(name)
+                if name not in manifest.retrievers:
+                    raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
+            for name in options or {}:
+                if name not in chosen:
+                    raise BraidError(f"search options for {name!r}, which is not searched here ({', '.join(chosen)})")
+            fusion = fusion or stored_or_default(path, chosen)
+            fusion.check_retrievers(chosen)
+            generation = _open_generation(manifest, segments, chosen, options or {}, lease)
+        except BaseException:
+            lease.release()
+            raise
+        engine = cls(path, manifest, generation.retrievers, generation.docstore, fusion, lease)
+        engine._options = dict(options or {})
+        return engine
+
+    def refresh(self) -> bool:
+        """Move to the newest committed generation, if a writer made one since (a cheap stat when
+        not). Searches already running finish on the generation they started with. Returns whether
+        the engine changed. Views are not refreshed: take new ones from the refreshed engine."""
+        if self._parent is not None:
+            raise BraidError("refresh the engine this view was taken from, then take a new view")
+        if not self._refresh_lock.acquire(blocking=False):
+            return False  # another thread is opening the new generation; searches go on meanwhile
+        try:
+            stamp = _manifest_stamp(self.path)
+            if stamp == self._stamp:
+                return False
+            manifest, lease, segments = _read_generation(self.path)
+            if manifest.generation == self.manifest.generation:
+                lease.release()
+                self._stamp = stamp
+                return False
+            try:
+                fresh = _open_generation(manifest, segments, list(self.retrievers), self._options, lease)
+            except BaseException:
+                lease.release()
+                raise
+            with self._swap_lock:
+                old, self._current = self._current, fresh
+                old.retired = True
+                idle = old.users == 0
+            if idle:
+                old.close()
+            self._stamp = stamp
+            return True
+        finally:
+            self._refresh_lock.release()
+
+    @contextmanager
+    def _using(self) -> Iterator[Generation]:
+        """The current generation, held for one search (see Generation)."""
+        if self._parent is not None:
+            with self._parent._using() as generation:
+                yield generation.subset(self._names)
+            return
+        with self._swap_lock:
+            generation = self._current
+            generation.users += 1
+        try:
+            yield generation
+        finally:
+            with self._swap_lock:
+                generation.users -= 1
+                done = generation.retired and generation.users == 0
+            if done:
+                generation.close()
 
     def view(self, retrievers: Sequence[str] | None = None, fusion: FusionConfig | None = None) -> Engine:
         """The same open retrievers (models stay loaded once), a subset of them and/or other fusion
@@ -87,42 +199,52 @@ class Engine:
         fusion.check_retrievers(chosen)
         view = Engine(self.path, self.manifest, {name: self.retrievers[name] for name in chosen}, self.docstore, fusion)
         view._parent = self._parent or self
+        view._names = chosen
         return view
 
     def retrieve(self, queries: Sequence[str], depth: int, timings: dict[str, float] | None = None) -> dict[str, list[Ranking]]:
         """Each retriever's lists for the queries, all retrievers at once (the input of fusion).
         With `timings`, each retriever's wall time in milliseconds is stored there by name. A blank
         query gets empty lists: no retriever sees it (a dense model would return arbitrary documents)."""
+        with self._using() as generation:
+            return self._retrieve(generation.retrievers, queries, depth, timings)
+
+    def _retrieve(self, retrievers: Mapping[str, Retriever], queries: Sequence[str], depth: int, timings: dict[str, float] | None) -> dict[str, list[Ranking]]:
         asked = [position for position, query in enumerate(queries) if query.strip()]
         if len(asked) < len(queries):
-            found = self.retrieve([queries[position] for position in asked], depth, timings) if asked else {name: [] for name in self.retrievers}
-            lists: dict[str, list[Ranking]] = {name: [[] for _ in queries] for name in self.retrievers}
+            found = self._retrieve(retrievers, [queries[position] for position in asked], depth, timings) if asked else {name: [] for name in retrievers}
+            lists: dict[str, list[Ranking]] = {name: [[] for _ in queries] for name in retrievers}
             for name, rankings in found.items():
                 for position, ranking in zip(asked, rankings):
                     lists[name][position] = ranking
             return lists
-        if len(self.retrievers) == 1:
-            ((name, retriever),) = self.retrievers.items()
+        if len(retrievers) == 1:
+            ((name, retriever),) = retrievers.items()
             return {name: _timed(timings, name, retriever.search, queries, depth)}
         pool = self._threads()
         # A few queries are small matrices: one core per retriever beats several retrievers each
         # spreading its work over every core (measured: 2 encoders x 2 threads on 2 cores contend).
         threads = 1 if len(queries) <= FEW_QUERIES else None
         futures = {
-            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, retriever.search, queries, depth)
-            for name, retriever in self.retrievers.items()
+            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, retriever.search, queries, depth) for name, retriever in retrievers.items()
         }
         return {name: future.result() for name, future in futures.items()}
 
     def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
         """Fused, explained hits per query, from `retrieve`'s lists (kept apart so tuning can reuse them)."""
+        with self._using() as generation:
+            return self._fuse(generation.retrievers, queries, per_retriever, k, explain)
+
+    def _fuse(
+        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool
+    ) -> list[list[FusedHit]]:
         if len(per_retriever) == 1:
             ((name, rankings),) = per_retriever.items()
             return [
                 [FusedHit(doc, score, {name: Contribution(rank, score, score)}) for rank, (doc, score) in enumerate(ranking[:k], start=1)]
                 for ranking in rankings
             ]
-        exact = self.exact_scores(queries, per_retriever) if self._needs_exact() else None
+        exact = self._exact_scores(retrievers, queries, per_retriever) if self._needs_exact(retrievers) else None
         fused = []
         for position in range(len(queries)):
             lists = {name: rankings[position] for name, rankings in per_retriever.items()}
@@ -131,9 +253,15 @@ class Engine:
         return fused
 
     def search_fused(self, queries: Sequence[str], k: int, depth: int, explain: bool = True, timings: dict[str, float] | None = None) -> list[list[FusedHit]]:
-        lists = self.retrieve(queries, max(depth, k), timings)
+        with self._using() as generation:
+            return self._search_fused(generation.retrievers, queries, k, depth, explain, timings)
+
+    def _search_fused(
+        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], k: int, depth: int, explain: bool, timings: dict[str, float] | None
+    ) -> list[list[FusedHit]]:
+        lists = self._retrieve(retrievers, queries, max(depth, k), timings)
         started = time.perf_counter()
-        fused = self.fuse(queries, lists, k, explain)
+        fused = self._fuse(retrievers, queries, lists, k, explain)
         if timings is not None:
             timings["fusion"] = 1000 * (time.perf_counter() - started)
         return fused
@@ -142,10 +270,12 @@ class Engine:
         """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
         query_ids = list(queries)
         texts = [queries[query_id] for query_id in query_ids]
-        if len(self.retrievers) == 1:
-            (rankings,) = self.retrieve(texts, depth).values()
-        else:
-            rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in self.search_fused(texts, depth, depth, explain=False)]
+        with self._using() as generation:
+            if len(generation.retrievers) == 1:
+                (rankings,) = self._retrieve(generation.retrievers, texts, depth, None).values()
+            else:
+                fused = self._search_fused(generation.retrievers, texts, depth, depth, False, None)
+                rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in fused]
         return dict(zip(query_ids, rankings))
 
     def batch_search(
@@ -165,8 +295,9 @@ class Engine:
                     else "the query is empty: give at least one word to search for"
                 )
         texts = list(named.values())
-        fused = self.search_fused(texts, k, depth, timings=timings)
-        titles = self.docstore.titles(hit.doc_id for hits in fused for hit in hits)
+        with self._using() as generation:
+            fused = self._search_fused(generation.retrievers, texts, k, depth, True, timings)
+            titles = generation.docstore.titles(hit.doc_id for hits in fused for hit in hits)
         return {
             query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=1)]
             for query_id, hits in zip(named, fused)
@@ -180,20 +311,26 @@ class Engine:
         for retriever in self.retrievers.values():
             retriever.forget_queries()
 
-    def _needs_exact(self) -> bool:
-        return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(self.retrievers) > 1
+    def _needs_exact(self, retrievers: Mapping[str, Retriever]) -> bool:
+        return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(retrievers) > 1
 
     def exact_scores(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]) -> dict[str, list[dict[str, float]]]:
         """For each retriever, its real score for every fused candidate it did not return."""
+        with self._using() as generation:
+            return self._exact_scores(generation.retrievers, queries, per_retriever)
+
+    def _exact_scores(
+        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]
+    ) -> dict[str, list[dict[str, float]]]:
         union = [dict.fromkeys(doc for rankings in per_retriever.values() for doc, _ in rankings[i]) for i in range(len(queries))]
         wanted: dict[str, list[list[str]]] = {}
         for name, rankings in per_retriever.items():
             returned = [{doc for doc, _ in ranking} for ranking in rankings]
             wanted[name] = [[doc for doc in union[i] if doc not in returned[i]] for i in range(len(queries))]
         if len(queries) <= FEW_QUERIES:  # well under a millisecond each: handing them to threads costs more
-            return {name: self.retrievers[name].score(queries, wanted[name]) for name in per_retriever}
+            return {name: retrievers[name].score(queries, wanted[name]) for name in per_retriever}
         pool = self._threads()
-        futures = {name: pool.submit(self.retrievers[name].score, queries, wanted[name]) for name in per_retriever}
+        futures = {name: pool.submit(retrievers[name].score, queries, wanted[name]) for name in per_retriever}
         return {name: future.result() for name, future in futures.items()}
 
     def _threads(self) -> ThreadPoolExecutor:
@@ -210,15 +347,55 @@ class Engine:
                 self._pool.shutdown(wait=True)
                 self._pool = None
         if self._parent is None:
-            for retriever in self.retrievers.values():
-                retriever.close()
-            self.docstore.close()
+            with self._swap_lock:
+                self._current.retired = True
+                idle = self._current.users == 0
+            if idle:
+                self._current.close()
 
     def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_generation(path: Path) -> tuple[Manifest, Lease, list[Segment]]:
+    """The index's current generation, leased before its files are read (so that a writer's
+    cleanup keeps them), and whole: every file of its recorded size."""
+    while True:
+        manifest = Manifest.read(path)
+        lease = Lease(path, manifest)
+        if Manifest.read(path).generation == manifest.generation:
+            break
+        lease.release()  # a writer committed between the two reads: lease the newer one
+    try:
+        check_sizes(path, manifest)
+        return manifest, lease, open_segments(path, manifest)
+    except BaseException:
+        lease.release()
+        raise
+
+
+def _open_generation(
+    manifest: Manifest, segments: Sequence[Segment], chosen: Sequence[str], options: Mapping[str, Mapping[str, Any]], lease: Lease
+) -> Generation:
+    docstore = LiveDocStore(segments)
+    try:
+        retrievers = {name: open_retriever(manifest.retrievers[name], segments, docstore.ids, options.get(name)) for name in chosen}
+    except BaseException:
+        docstore.close()
+        raise
+    return Generation(manifest, retrievers, docstore, lease)
+
+
+def _manifest_stamp(path: Path) -> tuple[int, int, int]:
+    """Changes whenever a writer publishes a generation (a new file is renamed over the manifest)."""
+    try:
+        found = os.stat(path / MANIFEST_NAME)
+    except OSError:
+        return (0, 0, 0)
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
 
 
 def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., Any], *args: Any) -> Any:

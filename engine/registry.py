@@ -17,7 +17,7 @@ from typing import Any
 
 from braid.engine.bm25 import open_bm25
 from braid.engine.dense import open_dense
-from braid.engine.retriever import OpenRequest, Retriever
+from braid.engine.retriever import OpenRequest, Part, Retriever, as_built
 from braid.engine.splade import open_splade
 from braid.fusion.errors import BraidError
 from braid.indexing.bm25 import BM25Builder
@@ -25,6 +25,7 @@ from braid.indexing.build import SubIndexBuilder
 from braid.indexing.config import BM25Config, DenseConfig, RetrieverConfig, SpladeConfig
 from braid.indexing.dense import DenseBuilder
 from braid.indexing.manifest import RetrieverEntry
+from braid.indexing.segments import Segment
 from braid.indexing.splade import SpladeBuilder
 
 ENTRY_POINT_GROUP = "braid.retrievers"
@@ -39,14 +40,17 @@ class RetrieverKind:
     open: Callable[[OpenRequest], Retriever]
     # search-time overrides `open` accepts (e.g. bm25 k1, an HNSW ef_search), by name
     options: tuple[str, ...] = ()
+    # whether `open` searches OpenRequest.parts (several segments, deletions); a kind that does not
+    # opens only an index as built, or compacted
+    segmented: bool = False
 
 
 BUILT_IN: dict[str, RetrieverKind] = {
     kind.name: kind
     for kind in (
-        RetrieverKind("bm25", BM25Config, BM25Builder, open_bm25, ("k1", "b", "backend")),
-        RetrieverKind("splade", SpladeConfig, SpladeBuilder, open_splade, ("backend", "query_stopwords")),
-        RetrieverKind("dense", DenseConfig, DenseBuilder, open_dense, ("ef_search", "exact")),
+        RetrieverKind("bm25", BM25Config, BM25Builder, open_bm25, ("k1", "b", "backend"), segmented=True),
+        RetrieverKind("splade", SpladeConfig, SpladeBuilder, open_splade, ("backend", "query_stopwords"), segmented=True),
+        RetrieverKind("dense", DenseConfig, DenseBuilder, open_dense, ("ef_search", "exact"), segmented=True),
     )
 }
 DEFAULT_KINDS = ("bm25",)
@@ -85,7 +89,10 @@ def check_retriever_names(names: Sequence[str]) -> list[str]:
     return chosen
 
 
-def open_retriever(index: Path, entry: RetrieverEntry, doc_ids: Callable[[], Sequence[str]], options: Mapping[str, Any] | None = None) -> Retriever:
+def open_retriever(
+    entry: RetrieverEntry, segments: Sequence[Segment], doc_ids: Callable[[], Sequence[str]], options: Mapping[str, Any] | None = None
+) -> Retriever:
+    """Open one retriever over the live documents of `segments` (`doc_ids` lists them in order)."""
     kind = kinds().get(entry.kind)
     if kind is None:
         raise BraidError(f"this braid cannot open retrievers of kind {entry.kind!r} (known: {', '.join(kinds())}); upgrade braid or install its plugin")
@@ -93,4 +100,7 @@ def open_retriever(index: Path, entry: RetrieverEntry, doc_ids: Callable[[], Seq
     unknown = sorted(set(given) - set(kind.options))
     if unknown:
         raise BraidError(f"{entry.kind} has no search option {', '.join(unknown)}; it takes: {', '.join(kind.options) or 'none'}")
-    return kind.open(OpenRequest(index / entry.path, entry, doc_ids, given))
+    parts = tuple(Part(segment.folder / entry.path, segment.entry.docs, segment.live) for segment in segments)
+    if not kind.segmented and not as_built(parts):
+        raise BraidError(f"retrievers of kind {entry.kind!r} search a compacted index only; run `braid compact INDEX` first")
+    return kind.open(OpenRequest(parts[0].folder, entry, doc_ids, given, parts))

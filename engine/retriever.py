@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
+from braid.fusion.errors import BraidError
 from braid.fusion.types import Ranking
 from braid.indexing.manifest import RetrieverEntry
 
@@ -31,11 +34,43 @@ class Retriever(Protocol):
 
 
 @dataclass(frozen=True)
+class Part:
+    """One segment as a retriever sees it: its sub-folder there, how many documents the segment
+    was written with, and which of them are live (None: all)."""
+
+    folder: Path
+    docs: int
+    live: np.ndarray | None = None
+
+    @property
+    def live_docs(self) -> int:
+        return self.docs if self.live is None else int(np.count_nonzero(self.live))
+
+
+@dataclass(frozen=True)
 class OpenRequest:
-    """What opening one retriever of an index gets: its sub-folder, its manifest entry, the doc ids
-    in docstore order (loaded on first use), and the search-time overrides given for its kind."""
+    """What opening one retriever of an index gets: its sub-folder in the first segment, its manifest
+    entry, the live doc ids (loaded on first use; segment by segment, each in its own order), the
+    search-time overrides given for its kind, and every segment's part (several, or deletions, once
+    the index has been written to)."""
 
     folder: Path
     entry: RetrieverEntry
     doc_ids: Callable[[], Sequence[str]]
     options: Mapping[str, Any] = field(default_factory=dict)
+    parts: tuple[Part, ...] = ()
+
+
+def as_built(parts: Sequence[Part]) -> bool:
+    """One segment with nothing deleted (or no parts given): a retriever reads its folder as built."""
+    return len(parts) <= 1 and all(part.live is None for part in parts)
+
+
+def compacted_only(parts: Sequence[Part], what: str) -> None:
+    """Refuse a search path that reads one segment as built (e.g. Lucene's own index)."""
+    if not as_built(parts):
+        deleted = sum(part.docs - part.live_docs for part in parts)
+        raise BraidError(
+            f"{what} reads a compacted index only; this one has {len(parts)} segment(s) and {deleted} deleted document(s): "
+            "run `braid compact INDEX` first, or use the matrix backend"
+        )

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, Ranking
+from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
@@ -40,9 +40,14 @@ class SpladeRetriever:
         doc_ids: Callable[[], Sequence[str]],
         backend: str = DEFAULT_BACKEND,
         encoder: SpladeEncoder | None = None,
+        parts: Sequence[Part] = (),
     ) -> None:
+        """`parts`: as for BM25Retriever (every segment's live documents, searched as one)."""
         check_backend("splade", backend)
+        if backend == "lucene":
+            compacted_only(parts, "the splade lucene backend")
         self.folder = Path(folder)
+        self._parts = tuple(parts)
         self.config = config
         self.backend = backend
         self._doc_ids_source = doc_ids
@@ -59,7 +64,10 @@ class SpladeRetriever:
     def _state(self) -> ImpactMatrix:
         with self._lock:
             if self._matrix is None:
-                matrix = ImpactMatrix.load(self.folder)
+                if as_built(self._parts):
+                    matrix = ImpactMatrix.load(self.folder)
+                else:
+                    matrix = ImpactMatrix.combine([(ImpactMatrix.load(part.folder), part.live) for part in self._parts])
                 self._doc_ids = self._doc_ids_source()
                 if matrix.impacts.shape[1] != len(self._doc_ids):
                     raise BraidError(f"{self.folder}: the impact matrix holds {matrix.impacts.shape[1]} documents, the index {len(self._doc_ids)}")
@@ -158,4 +166,4 @@ def open_splade(request: OpenRequest) -> SpladeRetriever:
     config = SpladeConfig.from_dict(request.entry.params)
     if request.options.get("query_stopwords") is not None:
         config = replace(config, query_stopwords=bool(request.options["query_stopwords"]))
-    return SpladeRetriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND))
+    return SpladeRetriever(request.folder, config, doc_ids=request.doc_ids, backend=request.options.get("backend", DEFAULT_BACKEND), parts=request.parts)

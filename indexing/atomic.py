@@ -63,14 +63,24 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
 
 def stale_siblings(target: Path) -> list[Path]:
     """Staging and retired folders of `target` whose owning process no longer runs."""
-    if not target.parent.is_dir():
+    return [entry for entry in stale_siblings_in(target.parent) if _target_name(entry) == target.name]
+
+
+def stale_siblings_in(folder: Path) -> list[Path]:
+    """Staging and retired folders of any target in `folder` whose owning process no longer runs."""
+    if not folder.is_dir():
         return []
     found = []
-    for entry in target.parent.iterdir():
+    for entry in folder.iterdir():
         match = _SIBLING.match(entry.name)
-        if match and match["name"] == target.name and entry.is_dir() and not _alive(int(match["pid"])):
+        if match and entry.is_dir() and not process_alive(int(match["pid"])):
             found.append(entry)
     return sorted(found)
+
+
+def _target_name(folder: Path) -> str | None:
+    match = _SIBLING.match(folder.name)
+    return match["name"] if match else None
 
 
 def _owner(folder: Path) -> str:
@@ -78,7 +88,8 @@ def _owner(folder: Path) -> str:
     return match["pid"] if match else "?"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (this process counts as alive)."""
     if pid == os.getpid():
         return True
     try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tqdm import tqdm
 
@@ -36,13 +36,26 @@ BuilderFactory = Callable[[Path], SubIndexBuilder]
 def write_index(corpus_path: str | Path, out: str | Path, builders: Mapping[str, BuilderFactory], overwrite: bool = False, progress: bool = True) -> Manifest:
     """Index the corpus at `corpus_path` into directory `out`, which appears only when complete
     (braid.engine.build_index picks the builders from the retriever registry)."""
-    corpus_path = Path(corpus_path)
+    return write_documents(read_corpus(corpus_path), Path(corpus_path).absolute(), out, builders, overwrite, progress)
+
+
+def write_documents(
+    documents: Iterable[Document],
+    source: Path,
+    out: str | Path,
+    builders: Mapping[str, BuilderFactory],
+    overwrite: bool = False,
+    progress: bool = True,
+    reuse: Mapping[str, Any] | None = None,
+) -> Manifest:
+    """Index `documents` (read from `source`, which errors name) into directory `out`, which appears
+    only when complete; `reuse` hands builders vectors already made for these documents."""
     with atomic_directory(out, overwrite=overwrite) as staging:
         made = [factory(staging) for factory in builders.values()]
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
         fingerprint = CorpusFingerprint()
         try:
-            for document in tqdm(read_corpus(corpus_path), desc="reading corpus", unit=" docs", disable=None if progress else True):
+            for document in tqdm(documents, desc="reading documents", unit=" docs", disable=None if progress else True):
                 fingerprint.update(document)
                 docstore.add(document)
                 for builder in made:
@@ -50,11 +63,11 @@ def write_index(corpus_path: str | Path, out: str | Path, builders: Mapping[str,
         finally:
             docstore.close()
         if fingerprint.doc_count == 0:
-            raise DataError(corpus_path, None, "the corpus holds no documents")
-        context = BuildContext(staging, staging / DOCSTORE_NAME, corpus_path, fingerprint.hexdigest(), fingerprint.doc_count, progress)
+            raise DataError(source, None, "the corpus holds no documents")
+        context = BuildContext(staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {})
         entries = {builder.name: builder.finish(context) for builder in made}
         manifest = Manifest(
-            corpus_source=str(corpus_path.absolute()),
+            corpus_source=str(source),
             corpus_fingerprint=context.fingerprint,
             doc_count=fingerprint.doc_count,
             retrievers=entries,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,3 +16,6 @@ class BuildContext:
     fingerprint: str
     doc_count: int
     progress: bool
+    # Vectors already made for exactly these documents, in order, by retriever name (a compaction
+    # merging segments passes them, so nothing is encoded twice): dense float32 rows, splade an ImpactMatrix.
+    reuse: Mapping[str, Any] = field(default_factory=dict)

@@ -45,10 +45,15 @@ class DenseBuilder:
 
     def finish(self, context: BuildContext) -> RetrieverEntry:
         encoder = DenseEncoder(self._config)
-        key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
         started = time.perf_counter()
-        vectors, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context))
-        if cached:  # a fresh encoding is written into the index folder as it goes (_encode_corpus)
+        reused = context.reuse.get(self.name)
+        if reused is not None:  # merging segments: their stored vectors
+            vectors, source = np.ascontiguousarray(reused, dtype=np.float32), "segments"
+        else:
+            key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
+            vectors, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context))
+            source = "cache" if cached else "encoded"
+        if source != "encoded":  # a fresh encoding is written into the index folder as it goes (_encode_corpus)
             np.save(self._folder / EMBEDDINGS_FILE, vectors)
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()
@@ -59,9 +64,9 @@ class DenseBuilder:
             params={**self._config.to_dict(), "dimension": int(vectors.shape[1])},
             details={
                 "model_path": encoder.resolved,
-                "vectors": "cache" if cached else "encoded",
+                "vectors": source,
                 "encode_seconds": round(encode_seconds, 2),
-                "docs_per_second": None if cached else round(context.doc_count / encode_seconds, 1),
+                "docs_per_second": round(context.doc_count / encode_seconds, 1) if source == "encoded" else None,
                 "hnsw_seconds": round(time.perf_counter() - started, 2),
             },
         )

@@ -7,12 +7,14 @@ Python/Java bridge) with the scores Lucene would give: sum of query impact x doc
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from braid.fusion.errors import BraidError
 from braid.indexing.layout import IMPACTS_FILE, VOCABULARY_FILE
 
 
@@ -34,3 +36,12 @@ class ImpactMatrix:
         with np.load(folder / IMPACTS_FILE) as arrays:
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
         return cls(matrix, json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8")))
+
+    @classmethod
+    def combine(cls, parts: Sequence[tuple[ImpactMatrix, np.ndarray | None]]) -> ImpactMatrix:
+        """The live documents of several segments side by side (impacts need no corpus statistics)."""
+        vocabulary = parts[0][0].vocabulary
+        if any(matrix.vocabulary != vocabulary for matrix, _ in parts):
+            raise BraidError("the index's segments were encoded with different SPLADE vocabularies; rebuild it")
+        blocks = [matrix.impacts if live is None else matrix.impacts[:, np.flatnonzero(live)] for matrix, live in parts]
+        return cls(sp.hstack(blocks, format="csr"), vocabulary)

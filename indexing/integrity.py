@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from braid.fusion.errors import BraidError
-from braid.indexing.layout import FUSION_FILE, MANIFEST_NAME
+from braid.indexing.layout import FUSION_FILE, MANIFEST_NAME, READERS_FOLDER, ROOT_SEGMENT, SEGMENTS_FOLDER, WRITE_LOCK
 from braid.indexing.manifest import FileRecord, Manifest
 
-# Written after the build (`braid tune`) or the record itself: not covered by the manifest.
-_UNRECORDED = {MANIFEST_NAME, FUSION_FILE}
+# Written after the build (`braid tune`), by readers and the writer, or the record itself: not
+# covered by the manifest. Later segments record their own files in their own manifests.
+_UNRECORDED = {MANIFEST_NAME, FUSION_FILE, WRITE_LOCK}
+_OWN_RECORDS = {SEGMENTS_FOLDER, READERS_FOLDER}
 
 
 def record_files(index: Path) -> dict[str, FileRecord]:
@@ -31,21 +33,31 @@ def sha256(path: Path) -> str:
 def _files(index: Path) -> dict[str, Path]:
     found = {}
     for path in sorted(index.rglob("*")):
-        name = path.relative_to(index).as_posix()
+        relative = path.relative_to(index)
+        if relative.parts[0] in _OWN_RECORDS or relative.parts[0].startswith("."):
+            continue  # later segments, reader leases, a writer's unfinished work
+        name = relative.as_posix()
         if path.is_file() and name not in _UNRECORDED:
             found[name] = path
     return found
 
 
+def recorded_parts(index: Path, manifest: Manifest) -> list[tuple[Path, Manifest]]:
+    """Each folder that records its own files, with its manifest: the index (its first segment and
+    the deletion files) and every later segment."""
+    return [(index, manifest)] + [(index / segment.name, Manifest.read(index / segment.name)) for segment in manifest.segments if segment.name != ROOT_SEGMENT]
+
+
 def size_problems(index: Path, manifest: Manifest) -> list[str]:
     """Recorded files that are missing or whose size changed."""
     problems = []
-    for name, record in manifest.files.items():
-        path = index / name
-        if not path.is_file():
-            problems.append(f"{path} is missing")
-        elif path.stat().st_size != record.size:
-            problems.append(f"{path} is damaged ({path.stat().st_size} bytes, {record.size} when built)")
+    for folder, record_of in recorded_parts(index, manifest):
+        for name, record in record_of.files.items():
+            path = folder / name
+            if not path.is_file():
+                problems.append(f"{path} is missing")
+            elif path.stat().st_size != record.size:
+                problems.append(f"{path} is damaged ({path.stat().st_size} bytes, {record.size} when built)")
     return problems
 
 
@@ -61,15 +73,25 @@ def checksum_problems(index: Path, manifest: Manifest, progress: Callable[[str],
     """Every recorded file re-read and compared with its SHA-256, plus files nobody recorded."""
     problems = size_problems(index, manifest)
     broken = {problem.split(" ", 1)[0] for problem in problems}
-    for name, record in manifest.files.items():
-        path = index / name
-        if str(path) in broken:
-            continue
-        if progress:
-            progress(name)
-        if sha256(path) != record.sha256:
-            problems.append(f"{path} is damaged (its SHA-256 differs from the one recorded at build)")
-    for name in _files(index):
-        if name not in manifest.files:
-            problems.append(f"{index / name} was not part of the index when it was built")
+    for folder, record_of in recorded_parts(index, manifest):
+        for name, record in record_of.files.items():
+            path = folder / name
+            if str(path) in broken:
+                continue
+            if progress:
+                progress(name)
+            if sha256(path) != record.sha256:
+                problems.append(f"{path} is damaged (its SHA-256 differs from the one recorded at build)")
+        for name in _files(folder):
+            if name not in record_of.files:
+                problems.append(f"{folder / name} was not part of the index when it was built")
     return problems
+
+
+def recorded_files(index: Path, manifest: Manifest) -> dict[str, FileRecord]:
+    """Every file the generation records, by path relative to the index."""
+    found = {}
+    for folder, record_of in recorded_parts(index, manifest):
+        prefix = folder.relative_to(index).as_posix()
+        found.update({name if prefix == "." else f"{prefix}/{name}": record for name, record in record_of.files.items()})
+    return found

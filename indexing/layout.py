@@ -12,3 +12,10 @@ TERM_DOCS_FILE = "term_docs.npz"  # bm25: term frequencies, term x document
 IMPACTS_FILE = "impacts.npz"  # splade: integer impacts, term x document
 EMBEDDINGS_FILE = "embeddings.npy"  # dense: one vector per document, docstore order
 HNSW_FILE = "hnsw.bin"  # dense: the HNSW graph over those vectors
+# A live index (see indexing/segments.py): the top level is the first segment; later ones and the
+# files that say which documents are deleted live beside it.
+SEGMENTS_FOLDER = "segments"  # segments/seg-GGGGGG: a segment written by generation G
+DELETES_FOLDER = "deletes"  # deletes/NAME.GGGGGG.npy: a segment's deleted ordinals as of generation G
+READERS_FOLDER = "readers"  # readers/PID-TOKEN.json: what an open engine still reads (kept by cleanup)
+WRITE_LOCK = "write.lock"  # held (flock) by the one writer
+ROOT_SEGMENT = "."  # the segment `braid index` writes, at the index's top level

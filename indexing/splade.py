@@ -44,16 +44,21 @@ class SpladeBuilder:
 
     def finish(self, context: BuildContext) -> RetrieverEntry:
         encoder = SpladeEncoder(self._config)
-        key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
         started = time.perf_counter()
-        weights, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context), sparse=True)
+        reused: ImpactMatrix | None = context.reuse.get(self.name)
+        if reused is not None:  # merging segments: their stored impacts (already quantized)
+            impacts, vocabulary, source = reused.impacts.T.tocsr(), reused.vocabulary, "segments"
+        else:
+            key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
+            weights, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context), sparse=True)
+            impacts, vocabulary = quantize(weights, self._config.scale, self._config.doc_top_terms), encoder.vocabulary
+            source = "cache" if cached else "encoded"
         encode_seconds = time.perf_counter() - started
-        impacts = quantize(weights, self._config.scale, self._config.doc_top_terms)
         started = time.perf_counter()
-        self._stage_collection(impacts, encoder.vocabulary, context)
+        self._stage_collection(impacts, vocabulary, context)
         self._run_lucene()
         lucene_seconds = time.perf_counter() - started
-        matrix_stats = ImpactMatrix(impacts.T.tocsr(), encoder.vocabulary).save(self._folder)
+        matrix_stats = ImpactMatrix(impacts.T.tocsr(), vocabulary).save(self._folder)
         self._check_against_lucene(matrix_stats)
         return RetrieverEntry(
             kind="splade",
@@ -61,9 +66,9 @@ class SpladeBuilder:
             params=self._config.to_dict(),
             details={
                 "model_path": encoder.resolved,
-                "vectors": "cache" if cached else "encoded",
+                "vectors": source,
                 "encode_seconds": round(encode_seconds, 2),
-                "docs_per_second": None if cached else round(context.doc_count / encode_seconds, 1),
+                "docs_per_second": round(context.doc_count / encode_seconds, 1) if source == "encoded" else None,
                 "lucene_seconds": round(lucene_seconds, 2),
                 "lucene_index": LUCENE_FOLDER,
                 "impact_matrix": matrix_stats,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +78,24 @@ class TermDocs:
     @staticmethod
     def exists(folder: Path) -> bool:
         return (folder / TERM_DOCS_FILE).is_file() and (folder / VOCABULARY_FILE).is_file()
+
+    @classmethod
+    def combine(cls, parts: Sequence[tuple[TermDocs, np.ndarray | None]]) -> TermDocs:
+        """The live documents of several segments as one matrix (segment by segment, each segment's
+        order kept), with the statistics of exactly those documents: a fresh build's numbers."""
+        vocabulary: dict[str, int] = {}
+        rows, columns, values, lengths = [], [], [], []
+        offset = 0
+        for docs, live in parts:
+            row_of = np.fromiter((vocabulary.setdefault(term, len(vocabulary)) for term in docs.vocabulary), dtype=np.int64, count=len(docs.vocabulary))
+            matrix = docs.frequencies if live is None else docs.frequencies[:, np.flatnonzero(live)]
+            coo = matrix.tocoo()
+            rows.append(row_of[coo.row])
+            columns.append(coo.col.astype(np.int64) + offset)
+            values.append(coo.data)
+            lengths.append(docs.doc_lengths if live is None else docs.doc_lengths[live])
+            offset += matrix.shape[1]
+        matrix = sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))), shape=(len(vocabulary), offset))
+        matrix.sort_indices()
+        doc_lengths = np.concatenate(lengths)
+        return cls(matrix, doc_lengths, vocabulary, int(np.count_nonzero(doc_lengths)), int(doc_lengths.sum(dtype=np.int64)))

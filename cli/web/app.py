@@ -121,6 +121,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
 
     @app.get("/health", response_model=Health)
     def health() -> Health:
+        engine.refresh()
         limits = {"max_query_chars": MAX_QUERY_CHARS, "max_k": MAX_K, "max_depth": MAX_DEPTH, "max_body_bytes": MAX_BODY_BYTES}
         return Health(
             status="ok", index=engine.path.name, documents=engine.manifest.doc_count,
@@ -129,6 +130,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
 
     @app.post("/search", response_model=SearchResponse)
     def search(request: SearchRequest) -> SearchResponse:
+        engine.refresh()  # a writer's new generation, if any (a stat of the manifest otherwise)
         fusion, view = _settings_for(engine, request)
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -152,6 +154,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
     # never a file name, so "..", "%2e%2e" or "%00" in it can name nothing but a missing document.
     @app.get("/doc/{doc_id:path}", response_model=Document)
     def document(doc_id: str = Path(min_length=1, max_length=MAX_DOC_ID_CHARS)) -> Document:
+        engine.refresh()
         found = engine.docstore.get(doc_id)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in index {engine.path.name}")

@@ -12,6 +12,7 @@ import pytest
 from braid.engine.registry import BUILT_IN, ENTRY_POINT_GROUP, check_retriever_names, kinds, open_retriever
 from braid.fusion.errors import BraidError
 from braid.indexing.manifest import Manifest
+from braid.indexing.segments import open_segments
 from tests.support.cli import assert_one_line_error, braid
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,9 +32,9 @@ def test_unknown_names_are_refused_with_the_choices() -> None:
 
 
 def test_an_unknown_search_option_names_what_the_kind_takes(scifact_slice_index: Path) -> None:
-    entry = Manifest.read(scifact_slice_index).retrievers["bm25"]
+    manifest = Manifest.read(scifact_slice_index)
     with pytest.raises(BraidError, match="bm25 has no search option ef_search; it takes: k1, b, backend"):
-        open_retriever(scifact_slice_index, entry, lambda: [], {"ef_search": 10})
+        open_retriever(manifest.retrievers["bm25"], open_segments(scifact_slice_index, manifest), lambda: [], {"ef_search": 10})
 
 
 def _install_toy_plugin(folder: Path) -> dict[str, str]:

@@ -1,0 +1,159 @@
+"""`braid add`, `braid delete`, `braid compact` as a user runs them, killed writers, searches during writes."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from braid.engine import Engine, build_index
+from braid.indexing.readers import read_corpus
+from tests.support.cli import assert_one_line_error, braid
+
+
+@pytest.fixture
+def corpus_parts(scifact_dir: Path, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A 60-document base corpus and 20 more documents, as JSONL files; and the base ids."""
+    lines = (scifact_dir / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "base.jsonl").write_text("\n".join(lines[:60]) + "\n", encoding="utf-8")
+    (tmp_path / "more.jsonl").write_text("\n".join(lines[60:80]) + "\n", encoding="utf-8")
+    return tmp_path / "base.jsonl", tmp_path / "more.jsonl", [json.loads(line)["_id"] for line in lines[:60]]
+
+
+@pytest.fixture
+def index(corpus_parts: tuple[Path, Path, list[str]], tmp_path: Path) -> Path:
+    build_index(corpus_parts[0], tmp_path / "index", ["bm25"], progress=False)
+    return tmp_path / "index"
+
+
+def test_add_delete_and_compact_report_what_they_did(index: Path, corpus_parts: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    _, more, base_ids = corpus_parts
+    added = braid("add", str(index), str(more), "--json")
+    assert added.returncode == 0, added.stderr
+    report = json.loads(added.stdout)
+    assert (report["added"], report["encoded"], report["generation"], report["segments"], report["documents"]) == (20, 20, 2, 2, 80)
+
+    (tmp_path / "ids.txt").write_text(f"{base_ids[2]}\n{base_ids[3]}\n", encoding="utf-8")
+    deleted = braid("delete", str(index), base_ids[1], "ghost-id", "--ids", str(tmp_path / "ids.txt"))
+    assert deleted.returncode == 0, deleted.stderr
+    assert "3 deleted; generation 3" in deleted.stdout
+    assert "1 id(s) not in the index, nothing deleted for them: ghost-id" in deleted.stderr
+
+    compacted = braid("compact", str(index), "--json")
+    assert compacted.returncode == 0, compacted.stderr
+    assert {key: json.loads(compacted.stdout)[key] for key in ("compacted", "segments", "documents")} == {"compacted": True, "segments": 1, "documents": 77}
+    assert braid("check", str(index)).returncode == 0
+    found = braid("search", str(index), "test", "--json", "--bm25-backend", "lucene")
+    assert found.returncode == 0, found.stderr
+
+
+def test_write_errors_are_one_line_and_change_nothing(index: Path, corpus_parts: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
+    before = (index / "manifest.json").read_bytes()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"_id": "x1", "text": "fine"}\n{"_id": "x2", "text": \n', encoding="utf-8")
+    assert_one_line_error(braid("add", str(index), str(broken)), f"{broken}:2", "malformed JSON")
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text('{"_id": "x1", "text": "a"}\n{"_id": "x1", "text": "b"}\n', encoding="utf-8")
+    assert_one_line_error(braid("add", str(index), str(twice)), f"{twice}:2", "appears twice")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert braid("add", str(index), str(empty)).returncode == 0  # nothing to add: no new generation
+    assert_one_line_error(braid("delete", str(index)), "no document id given")
+    assert_one_line_error(braid("add", str(tmp_path / "nowhere"), str(corpus_parts[1])), "is not a braid index")
+    assert (index / "manifest.json").read_bytes() == before
+    for command in ("add", "delete", "compact"):
+        assert braid(command, "--help").returncode == 0
+
+
+def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_index(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
+    """SIGKILL during add, delete and compact, at random moments: the index always opens, equal to
+    the state before the command or after it, and the next writer leaves no stray files."""
+    _, more, base_ids = corpus_parts
+    rng = random.Random(13)
+    more_ids = [document.doc_id for document in read_corpus(more)]
+    commands = [
+        ["add", str(index), str(more)],
+        ["delete", str(index), *base_ids[10:20]],
+        ["compact", str(index)],
+    ]
+    outcomes = []
+    for trial in range(9):
+        command = commands[trial % 3]
+        before = _live_ids(index)
+        process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        after = _live_ids(index)  # opens and searches: never damaged
+        if command[0] == "add":
+            expected_after = before | set(more_ids)
+        elif command[0] == "delete":
+            expected_after = before - set(base_ids[10:20])
+        else:
+            expected_after = before
+        assert after in (before, expected_after), command
+        outcomes.append(after != before)
+        assert braid("check", str(index)).returncode == 0
+    clean = braid("compact", str(index))
+    assert clean.returncode == 0, clean.stderr
+    assert not [path.name for path in (index / "segments").iterdir() if path.name.startswith(".")]
+    assert not list(index.glob("deletes/*")) and not list(index.glob(".manifest.json.*"))
+
+
+def _live_ids(index: Path) -> set[str]:
+    with Engine.open(index) as engine:
+        engine.search("cells", k=1)
+        return set(engine.docstore.ids())
+
+
+def test_searches_during_writes_answer_from_one_generation(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
+    """4 threads search while another process adds and deletes; every answer equals the answer
+    of one committed generation."""
+    _, more, base_ids = corpus_parts
+    query = "cell biology of stem cells"
+    expected = {}
+
+    def answer(engine: Engine) -> tuple[tuple[str, float], ...]:
+        return tuple((hit.doc_id, hit.score) for hit in engine.search(query, k=10))
+
+    with Engine.open(index) as engine:
+        expected[engine.manifest.generation] = answer(engine)
+    seen: list[tuple[tuple[str, float], ...]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    with Engine.open(index) as engine:
+
+        def search() -> None:
+            while not stop.is_set():
+                try:
+                    engine.refresh()
+                    seen.append(answer(engine))
+                except BaseException as error:  # any error fails the test
+                    errors.append(error)
+
+        threads = [threading.Thread(target=search) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        writes = [["add", str(index), str(more)], ["delete", str(index), *base_ids[:5]], ["compact", str(index)]]
+        for command in writes:
+            result = braid(*command)
+            assert result.returncode == 0, result.stderr
+            with Engine.open(index) as reference:
+                expected[reference.manifest.generation] = answer(reference)
+        time.sleep(1)
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors[0]
+    assert len(expected) == 4 and seen
+    answers = set(expected.values())
+    assert all(result in answers for result in seen)
+    assert len(set(seen)) > 1, "the searches saw the writes"
