@@ -45,14 +45,28 @@ from braid.fusion.errors import BraidError
     metavar="N",
     help="At most N open connections (idle ones count) and N requests in progress; past it, requests get 503.",
 )
-def serve_command(index_dir: str, host: str, port: int, threads: int, keep_alive: int, request_timeout: int, limit_concurrency: int) -> None:
-    """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET|HEAD /health, /openapi.json and a page at /."""
+@click.option("--writable", is_flag=True, help="Also serve POST /docs (add or replace documents) and DELETE /docs/{id}, for clients with the token.")
+@click.option(
+    "--token",
+    envvar="BRAID_WRITE_TOKEN",
+    metavar="TOKEN",
+    help="The bearer token writes must send (env BRAID_WRITE_TOKEN; prefer the variable: arguments show in process lists).",
+)
+def serve_command(
+    index_dir: str, host: str, port: int, threads: int, keep_alive: int, request_timeout: int, limit_concurrency: int, writable: bool, token: str | None
+) -> None:
+    """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET|HEAD /health, /openapi.json and a page at /.
+
+    The server moves to a newer generation of the index (a `braid add`, `delete` or `compact`)
+    before each request."""
     import uvicorn
 
     from braid.cli.web.app import create_app
     from braid.cli.web.limits import guarded_http_protocol
     from braid.engine.engine import Engine
 
+    if writable and not (token and token.strip()):
+        raise BraidError("--writable needs a token: set BRAID_WRITE_TOKEN (or pass --token)")
     listener = _listen(host, port)  # first: a port in use fails now, before anything loads
     try:
         engine = Engine.open(index_dir)
@@ -61,7 +75,7 @@ def serve_command(index_dir: str, host: str, port: int, threads: int, keep_alive
             engine.search("warm up", k=1)  # models and index files load now, not on the first request
             engine.forget_queries()
             config = uvicorn.Config(
-                create_app(engine, threads),
+                create_app(engine, threads, write_token=token.strip() if writable and token else None),
                 log_level="warning",
                 access_log=False,
                 timeout_keep_alive=keep_alive,

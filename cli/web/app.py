@@ -13,16 +13,18 @@ generic line for the client and the cause in the server's log.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -33,17 +35,22 @@ from braid.cli.web.schemas import (
     MAX_DOC_ID_CHARS,
     MAX_K,
     MAX_QUERY_CHARS,
+    MAX_WRITE_BODY_BYTES,
     SNIPPET_CHARS,
     Document,
+    DocumentBatch,
     Health,
     SearchHit,
     SearchRequest,
     SearchResponse,
     Source,
+    WriteReport,
 )
 from braid.engine.engine import Engine
+from braid.engine.writer import CommitReport, IndexWriter
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
+from braid.indexing.readers import Document as Record
 
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
 SERVER_FAULT = "internal error: the index could not answer this request (the server's log has the cause)"
@@ -79,8 +86,10 @@ def _server_fault() -> JSONResponse:
     return JSONResponse(status_code=500, content={"detail": SERVER_FAULT})
 
 
-def create_app(engine: Engine, threads: int = 16) -> FastAPI:
-    """`threads`: requests handled at once (the server's worker threads for plain-function endpoints)."""
+def create_app(engine: Engine, threads: int = 16, write_token: str | None = None) -> FastAPI:
+    """`threads`: requests handled at once (the server's worker threads for plain-function endpoints).
+    `write_token`: serve POST /docs and DELETE /docs/{id} to clients that send it as a bearer token
+    (without it, those routes do not exist)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +103,7 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from a CDN; /openapi.json is the description
         redoc_url=None,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES, larger={"/docs": MAX_WRITE_BODY_BYTES} if write_token else {})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Any, error: RequestValidationError) -> Response:
@@ -160,6 +169,9 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
             raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in index {engine.path.name}")
         return Document(doc_id=found.doc_id, title=found.title, text=found.text)
 
+    if write_token is not None:
+        _add_write_routes(app, engine, write_token)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
         return HTMLResponse(_page_file("index.html"))
@@ -171,6 +183,43 @@ def create_app(engine: Engine, threads: int = 16) -> FastAPI:
         return Response(_page_file(name), media_type=PAGE_FILES[name])
 
     return app
+
+
+def _add_write_routes(app: FastAPI, engine: Engine, token: str) -> None:
+    """POST /docs and DELETE /docs/{id}: each request one commit, then the engine moves to it."""
+    one_at_a_time = threading.Lock()  # this server's own writes wait for each other; another writer is a 409
+
+    def authorized(request: Request) -> None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise HTTPException(status_code=401, detail="writes need the server's token: Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
+
+    def commit(field: str, change: Callable[[IndexWriter], None]) -> CommitReport:
+        with one_at_a_time:
+            try:
+                writer = IndexWriter(engine.path)
+            except BraidError as error:
+                raise HTTPException(status_code=409, detail=str(error)) from error
+            try:
+                with blame(field):
+                    change(writer)
+                    report = writer.commit()
+            finally:
+                writer.close()
+        engine.refresh()
+        return report
+
+    @app.post("/docs", response_model=WriteReport, dependencies=[Depends(authorized)])
+    def add_documents(batch: DocumentBatch) -> WriteReport:
+        records = [Record(document.id, document.title, document.text) for document in batch.documents]
+        return WriteReport(**commit("documents", lambda writer: writer.add(records)).to_dict())
+
+    @app.delete("/docs/{doc_id:path}", response_model=WriteReport, dependencies=[Depends(authorized)])
+    def delete_document(doc_id: str = Path(min_length=1, max_length=MAX_DOC_ID_CHARS)) -> WriteReport:
+        report = commit("doc_id", lambda writer: writer.delete([doc_id]))
+        if report.unknown:
+            raise HTTPException(status_code=404, detail=f"no document {doc_id!r} in index {engine.path.name}")
+        return WriteReport(**report.to_dict())
 
 
 def _settings_for(engine: Engine, request: SearchRequest) -> tuple[FusionConfig, Engine]:

@@ -14,17 +14,20 @@ Scope = dict[str, Any]
 class BodySizeLimit:
     """413 for a body longer than `max_bytes`, whether its length is declared or streamed in chunks."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+        """`larger`: a higher limit for requests whose path starts with a key (document uploads)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for prefix, size in self.larger.items() if scope.get("path", "").startswith(prefix)), self.max_bytes)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
         # Read the whole body first (it is small by definition): an app reading it lazily would turn
         # an exception raised mid-stream into its own 400.
@@ -36,8 +39,8 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
-                await self._refuse(send)
+            if received > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -53,8 +56,8 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+    async def _refuse(self, send: Any, limit: int) -> None:
+        body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -18,6 +18,10 @@ MAX_K = 1000
 MAX_DEPTH = 1000
 MAX_BODY_BYTES = 16 * 1024
 MAX_DOC_ID_CHARS = 512
+# Writes (`braid serve --writable`): documents per POST /docs, characters per title or text, body bytes.
+MAX_BATCH_DOCS = 1000
+MAX_DOC_CHARS = 100_000
+MAX_WRITE_BODY_BYTES = 8 * 1024 * 1024
 SNIPPET_CHARS = 300
 
 
@@ -122,3 +126,55 @@ class Health(BaseModel):
     retrievers: list[str]
     fusion: dict[str, object]
     limits: dict[str, int]
+
+
+class NewDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(min_length=1, max_length=MAX_DOC_ID_CHARS)
+    title: str = Field(default="", max_length=MAX_DOC_CHARS)
+    text: str = Field(default="", max_length=MAX_DOC_CHARS)
+
+    @field_validator("id")
+    @classmethod
+    def _plain_id(cls, doc_id: str) -> str:
+        if any(character.isspace() for character in doc_id):
+            raise ValueError("must not contain white space (TREC run files cannot hold it)")
+        return _utf8(doc_id)
+
+    @field_validator("title", "text")
+    @classmethod
+    def _text(cls, text: str) -> str:
+        return _utf8(text)
+
+
+class DocumentBatch(BaseModel):
+    """Documents to add; an id the index holds replaces that document (upsert)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    documents: list[NewDocument] = Field(min_length=1, max_length=MAX_BATCH_DOCS)
+
+    @field_validator("documents")
+    @classmethod
+    def _distinct(cls, documents: list[NewDocument]) -> list[NewDocument]:
+        seen: set[str] = set()
+        for document in documents:
+            if document.id in seen:
+                raise ValueError(f"document id {document.id!r} appears twice in this batch")
+            seen.add(document.id)
+        return documents
+
+
+class WriteReport(BaseModel):
+    generation: int
+    added: int
+    replaced: int
+    unchanged: int
+    deleted: int
+    unknown: list[str]
+    encoded: int
+    compacted: bool
+    segments: int
+    documents: int
+    seconds: float

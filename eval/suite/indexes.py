@@ -67,6 +67,8 @@ def _reusable(index_dir: Path, corpus: Path, retrievers: Sequence[str], precisio
     manifest = Manifest.read(index_dir)
     if Path(manifest.corpus_source) != corpus.absolute() or not all(name in manifest.retrievers for name in retrievers):
         return False
+    if manifest.generation != 1:  # written to since its build: no longer that corpus
+        return False
     wanted = _encodings(retrievers, precision)
     return all(manifest.retrievers[name].params.get("precision") == config.with_concrete_precision().precision for name, config in wanted.items())
 

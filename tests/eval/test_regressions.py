@@ -110,6 +110,7 @@ def test_full_benchmark_matches_the_regression_file(data_root: Path, tmp_path: P
     finished = braid(
         "bench", "--datasets", "scifact,nfcorpus", "--out", str(out), "--indexes", str(indexes), "--precision", "float32",
         "--data-dir", str(data_root), "--latency-queries", "50", "--check", str(REGRESSION_FILE),
+        timeout=3600,  # float32 encoding of both corpora on 2 cores: about 20 minutes
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
     regressions = read_regressions()
