@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from braid.fusion.errors import BraidError
-from braid.indexing.layout import FUSION_FILE, MANIFEST_NAME, READERS_FOLDER, ROOT_SEGMENT, SEGMENTS_FOLDER, WRITE_LOCK
+from braid.indexing.layout import DELETES_FOLDER, FUSION_FILE, MANIFEST_NAME, READERS_FOLDER, ROOT_SEGMENT, SEGMENTS_FOLDER, WRITE_LOCK
 from braid.indexing.manifest import FileRecord, Manifest
 
 # Written after the build (`braid tune`), by readers and the writer, or the record itself: not
-# covered by the manifest. Later segments record their own files in their own manifests.
+# covered by the manifest. Later segments record their own files in their own manifests; the
+# manifest records the deletion files it names (others are a killed writer's, removed by the next).
 _UNRECORDED = {MANIFEST_NAME, FUSION_FILE, WRITE_LOCK}
-_OWN_RECORDS = {SEGMENTS_FOLDER, READERS_FOLDER}
+_OWN_RECORDS = {SEGMENTS_FOLDER, READERS_FOLDER, DELETES_FOLDER}
 
 
 def record_files(index: Path) -> dict[str, FileRecord]:
@@ -35,7 +36,7 @@ def _files(index: Path) -> dict[str, Path]:
     for path in sorted(index.rglob("*")):
         relative = path.relative_to(index)
         if relative.parts[0] in _OWN_RECORDS or relative.parts[0].startswith("."):
-            continue  # later segments, reader leases, a writer's unfinished work
+            continue  # later segments, reader leases, deletion files, a writer's unfinished work
         name = relative.as_posix()
         if path.is_file() and name not in _UNRECORDED:
             found[name] = path

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from braid.engine import Engine, build_index
+from braid.indexing.integrity import checksum_problems
+from braid.indexing.manifest import Manifest
 from braid.indexing.readers import read_corpus
 from tests.support.cli import assert_one_line_error, braid
 
@@ -72,39 +74,49 @@ def test_write_errors_are_one_line_and_change_nothing(index: Path, corpus_parts:
         assert braid(command, "--help").returncode == 0
 
 
-def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_index(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
-    """SIGKILL during add, delete and compact, at random moments: the index always opens, equal to
-    the state before the command or after it, and the next writer leaves no stray files."""
-    _, more, base_ids = corpus_parts
-    rng = random.Random(13)
-    more_ids = [document.doc_id for document in read_corpus(more)]
-    commands = [
-        ["add", str(index), str(more)],
-        ["delete", str(index), *base_ids[10:20]],
-        ["compact", str(index)],
-    ]
-    outcomes = []
-    for trial in range(9):
-        command = commands[trial % 3]
+def kill_writers(index: Path, more: Path, base_ids: list[str], trials: int, seed: int) -> dict[str, int]:
+    """SIGKILL `braid add`, `delete` and `compact` (in turn) at random moments of their run: the
+    index must always open, equal to the state before the command or after it, whole (every
+    checksum), and the next writer must leave no stray files. Returns how the trials ended."""
+    rng = random.Random(seed)
+    more_ids = {document.doc_id for document in read_corpus(more)}
+    outcomes = {"before": 0, "after": 0}
+    for trial in range(trials):
+        kind = ("add", "delete", "compact")[trial % 3]
         before = _live_ids(index)
+        if kind == "add":
+            command, expected = ["add", str(index), str(more)], before | more_ids
+        elif kind == "delete":
+            doomed = rng.sample(sorted(before & set(base_ids)), 3)
+            command, expected = ["delete", str(index), *doomed], before - set(doomed)
+        else:
+            command, expected = ["compact", str(index)], before
         process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 6.0))
+        time.sleep(rng.uniform(0.2, 5.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         after = _live_ids(index)  # opens and searches: never damaged
-        if command[0] == "add":
-            expected_after = before | set(more_ids)
-        elif command[0] == "delete":
-            expected_after = before - set(base_ids[10:20])
-        else:
-            expected_after = before
-        assert after in (before, expected_after), command
-        outcomes.append(after != before)
-        assert braid("check", str(index)).returncode == 0
+        assert after in (before, expected), (trial, command)
+        outcomes["after" if after == expected and after != before else "before"] += 1
+        assert not checksum_problems(index, Manifest.read(index)), trial
     clean = braid("compact", str(index))
     assert clean.returncode == 0, clean.stderr
     assert not [path.name for path in (index / "segments").iterdir() if path.name.startswith(".")]
     assert not list(index.glob("deletes/*")) and not list(index.glob(".manifest.json.*"))
+    return outcomes
+
+
+def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_index(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
+    _, more, base_ids = corpus_parts
+    kill_writers(index, more, base_ids, trials=6, seed=13)
+
+
+@pytest.mark.slow
+def test_fifty_four_killed_writers(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
+    """The issue's crash test: at least 50 trials across add, delete and compact."""
+    _, more, base_ids = corpus_parts
+    outcomes = kill_writers(index, more, base_ids, trials=54, seed=29)
+    assert outcomes["before"] and outcomes["after"], outcomes  # kills landed both before and after commits
 
 
 def _live_ids(index: Path) -> set[str]:
