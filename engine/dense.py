@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from braid.engine.encoders import shared_encoder
 from braid.engine.query_cache import QueryCache
 from braid.engine.retriever import OpenRequest, Part, Ranking, as_built
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
 from braid.fusion.errors import BraidError
+from braid.indexing.arrays import load_array
 from braid.indexing.config import DenseConfig
 from braid.indexing.dense_encoder import DenseEncoder
 from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
@@ -43,7 +45,7 @@ class DenseRetriever:
         self.dimension = dimension
         self.exact = exact
         self._doc_ids_source = doc_ids
-        self._encoder = encoder or DenseEncoder(config)
+        self._encoder = encoder or shared_encoder(DenseEncoder, config)
         self._lock = threading.Lock()
         self._vectors: np.ndarray | None = None
         self._graphs: list[tuple[Any, np.ndarray, int]] | None = None  # per segment: graph, label -> position, live count
@@ -68,8 +70,8 @@ class DenseRetriever:
 
     def _load_vectors(self) -> np.ndarray:
         if as_built(self._parts):
-            return np.load(self.folder / EMBEDDINGS_FILE, mmap_mode="r")
-        blocks = [np.load(part.folder / EMBEDDINGS_FILE, mmap_mode="r") for part in self._parts]
+            return load_array(self.folder / EMBEDDINGS_FILE, mmap=True)
+        blocks = [load_array(part.folder / EMBEDDINGS_FILE, mmap=True) for part in self._parts]
         return np.concatenate([block if part.live is None else block[part.live] for block, part in zip(blocks, self._parts)])
 
     def _load_graphs(self) -> list[tuple[Any, np.ndarray, int]]:

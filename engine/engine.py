@@ -56,7 +56,8 @@ class Generation:
 
 
 class Engine:
-    """A searchable index. Opening reads only the manifest; Java and models start at the first query.
+    """A searchable index. Opening reads the manifest and the doc ids; Java and models start at the
+    first query (and are kept across refreshes).
 
     With several retrievers a query goes to all of them at once (one thread each: the encoders,
     hnswlib, scipy and Lucene do most of their work outside Python's lock) and their lists are fused.

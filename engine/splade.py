@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from braid.engine.encoders import shared_encoder
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.query_cache import QueryCache
 from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only
@@ -51,7 +52,7 @@ class SpladeRetriever:
         self.config = config
         self.backend = backend
         self._doc_ids_source = doc_ids
-        self._encoder = encoder or SpladeEncoder(config)
+        self._encoder = encoder or shared_encoder(SpladeEncoder, config)
         self._lock = threading.Lock()
         self._matrix: ImpactMatrix | None = None
         self._doc_ids: Sequence[str] = ()

@@ -25,6 +25,7 @@ import numpy as np
 
 from braid.engine.registry import retriever_kind
 from braid.fusion.errors import BraidError
+from braid.indexing.arrays import load_array
 from braid.indexing.build import BuilderFactory, write_documents
 from braid.indexing.docstore import DocStore
 from braid.indexing.generations import publish, remove_unreferenced, sync_tree
@@ -291,7 +292,7 @@ def _stored_vectors(manifest: Manifest, segments: Sequence[Segment]) -> dict[str
     for name, entry in manifest.retrievers.items():
         folders = [segment.folder / entry.path for segment in segments]
         if entry.kind == "dense":
-            blocks = [np.load(folder / EMBEDDINGS_FILE, mmap_mode="r") for folder in folders]
+            blocks = [load_array(folder / EMBEDDINGS_FILE, mmap=True) for folder in folders]
             reuse[name] = np.concatenate([block if segment.live is None else block[segment.live] for block, segment in zip(blocks, segments)])
         elif entry.kind == "splade":
             reuse[name] = ImpactMatrix.combine([(ImpactMatrix.load(folder), segment.live) for folder, segment in zip(folders, segments)])

@@ -94,12 +94,19 @@ def speed(segmented: Path, compacted: Path, queries: dict[str, str], latency_que
             texts[:latency_queries],
             forget,
         )
-        throughput = {}
-        for name, engine in (("segmented", many), ("compacted", one)):
+        # Batch runs warmed first, then taken in turns, best of two each (the first batch of a
+        # process pays one-time costs that would otherwise land on whichever side runs first).
+        engines = {"segmented": many, "compacted": one}
+        warm = dict(list(queries.items())[:20])
+        for engine in engines.values():
+            engine.run(warm, EVAL_DEPTH)
+        best: dict[str, float] = {}
+        for name, engine in [*engines.items(), *engines.items()]:
             engine.forget_queries()
             started = time.perf_counter()
             engine.run(queries, EVAL_DEPTH)
-            throughput[name] = round(len(queries) / (time.perf_counter() - started), 1)
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - started)
+        throughput = {name: round(len(queries) / seconds, 1) for name, seconds in best.items()}
     return {
         "latency_ms": latency,
         "p50_ratio": round(latency["segmented"]["p50_ms"] / latency["compacted"]["p50_ms"], 3),

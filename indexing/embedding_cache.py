@@ -17,6 +17,8 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import scipy.sparse as sp
 
+from braid.indexing.arrays import load_array
+
 CACHE_ENV = "BRAID_CACHE"
 
 Vectors = TypeVar("Vectors", np.ndarray, sp.csr_matrix)
@@ -43,7 +45,7 @@ class EmbeddingCache:
         path = self.path(key)
         if not path.is_file():
             return None
-        vectors = np.load(path, mmap_mode="r")
+        vectors = load_array(path, mmap=True)
         return vectors if vectors.shape[0] == rows else None
 
     def store(self, key: str, vectors: np.ndarray) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.fusion.errors import BraidError
+from braid.indexing.arrays import load_arrays
 from braid.indexing.layout import IMPACTS_FILE, VOCABULARY_FILE
 
 
@@ -33,7 +34,7 @@ class ImpactMatrix:
 
     @classmethod
     def load(cls, folder: Path) -> ImpactMatrix:
-        with np.load(folder / IMPACTS_FILE) as arrays:
+        with load_arrays(folder / IMPACTS_FILE) as arrays:
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
         return cls(matrix, json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8")))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from braid.indexing.arrays import load_array
 from braid.indexing.docstore import DocStore
 from braid.indexing.layout import DELETES_FOLDER, DOCSTORE_NAME, ROOT_SEGMENT, SEGMENTS_FOLDER
 from braid.indexing.manifest import Manifest, SegmentEntry
@@ -36,7 +37,7 @@ def read_deleted(index: Path, entry: SegmentEntry) -> np.ndarray:
     """The sorted deleted ordinals of one segment (empty when it has none)."""
     if entry.deleted is None:
         return np.empty(0, dtype=np.int64)
-    return np.load(index / entry.deleted).astype(np.int64)
+    return load_array(index / entry.deleted).astype(np.int64)
 
 
 def write_deleted(path: Path, ordinals: Iterable[int]) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from braid.indexing.arrays import load_arrays
 from braid.indexing.layout import TERM_DOCS_FILE, VOCABULARY_FILE
 
 
@@ -68,7 +69,7 @@ class TermDocs:
 
     @classmethod
     def load(cls, folder: Path) -> TermDocs:
-        with np.load(folder / TERM_DOCS_FILE) as arrays:
+        with load_arrays(folder / TERM_DOCS_FILE) as arrays:
             lengths = arrays["doc_lengths"]
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(arrays["indptr"]) - 1, len(lengths)))
             doc_count, total_terms = int(arrays["doc_count"]), int(arrays["total_terms"])
