@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from braid.engine import Engine, build_index
 from braid.indexing.integrity import checksum_problems
 from braid.indexing.manifest import Manifest
 from braid.indexing.readers import read_corpus
 from tests.support.cli import assert_one_line_error, braid
+from tests.support.server import serve
 
 
 @pytest.fixture
@@ -126,8 +128,8 @@ def _live_ids(index: Path) -> set[str]:
 
 
 def test_searches_during_writes_answer_from_one_generation(index: Path, corpus_parts: tuple[Path, Path, list[str]]) -> None:
-    """4 threads search while another process adds and deletes; every answer equals the answer
-    of one committed generation."""
+    """4 threads search in-process and one HTTP client searches `braid serve` while another process
+    adds, deletes and compacts; every answer equals the answer of one committed generation."""
     _, more, base_ids = corpus_parts
     query = "cell biology of stem cells"
     expected = {}
@@ -138,10 +140,11 @@ def test_searches_during_writes_answer_from_one_generation(index: Path, corpus_p
     with Engine.open(index) as engine:
         expected[engine.manifest.generation] = answer(engine)
     seen: list[tuple[tuple[str, float], ...]] = []
+    served_answers: list[tuple[tuple[str, float], ...]] = []
     errors: list[BaseException] = []
     stop = threading.Event()
 
-    with Engine.open(index) as engine:
+    with Engine.open(index) as engine, serve(index) as server:
 
         def search() -> None:
             while not stop.is_set():
@@ -151,7 +154,16 @@ def test_searches_during_writes_answer_from_one_generation(index: Path, corpus_p
                 except BaseException as error:  # any error fails the test
                     errors.append(error)
 
-        threads = [threading.Thread(target=search) for _ in range(4)]
+        def search_over_http() -> None:
+            while not stop.is_set():
+                try:
+                    response = requests.post(f"{server.url}/search", json={"query": query, "k": 10}, timeout=60)
+                    response.raise_for_status()
+                    served_answers.append(tuple((hit["doc_id"], hit["score"]) for hit in response.json()["hits"]))
+                except BaseException as error:
+                    errors.append(error)
+
+        threads = [threading.Thread(target=search) for _ in range(4)] + [threading.Thread(target=search_over_http)]
         for thread in threads:
             thread.start()
         writes = [["add", str(index), str(more)], ["delete", str(index), *base_ids[:5]], ["compact", str(index)]]
@@ -160,12 +172,12 @@ def test_searches_during_writes_answer_from_one_generation(index: Path, corpus_p
             assert result.returncode == 0, result.stderr
             with Engine.open(index) as reference:
                 expected[reference.manifest.generation] = answer(reference)
-        time.sleep(1)
+            time.sleep(0.5)
         stop.set()
         for thread in threads:
             thread.join()
     assert not errors, errors[0]
-    assert len(expected) == 4 and seen
+    assert len(expected) == 4 and seen and served_answers
     answers = set(expected.values())
-    assert all(result in answers for result in seen)
-    assert len(set(seen)) > 1, "the searches saw the writes"
+    assert all(result in answers for result in seen + served_answers)
+    assert len(set(seen)) > 1 and len(set(served_answers)) > 1, "the searches saw the writes"
