@@ -171,3 +171,18 @@ def test_the_merge_policy_compacts_when_deletions_pile_up(bm25_index: Path, docu
     assert writer.last_report is not None and writer.last_report.compacted
     manifest = Manifest.read(bm25_index)
     assert (len(manifest.segments), manifest.deleted_docs, manifest.doc_count) == (1, 0, 53)
+
+
+def test_ids_with_path_characters_are_only_keys(bm25_index: Path, tmp_path: Path) -> None:
+    """An id such as "../../x" names a document, never a file: nothing is written outside the index."""
+    outside = sorted(path.name for path in tmp_path.iterdir())
+    strange = [Document("../../escape", "Escape", "path traversal attempt"), Document("a/b\\c", "Slashes", "slashes in an id")]
+    with IndexWriter(bm25_index) as writer:
+        writer.add(strange)
+    assert sorted(path.name for path in tmp_path.iterdir()) == outside
+    with Engine.open(bm25_index) as engine:
+        assert engine.docstore.get("../../escape") == strange[0]
+        assert engine.search("path traversal attempt", k=1)[0].doc_id == "../../escape"
+    with IndexWriter(bm25_index) as writer:
+        writer.delete(["../../escape", "a/b\\c"])
+    assert writer.last_report is not None and writer.last_report.deleted == 2
