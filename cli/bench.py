@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from braid.cli.options import data_dir_option
-from braid.indexing.config import DEFAULT_PRECISION, PRECISIONS
+from braid.indexing.config import DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
 
 
 @click.command("bench")
@@ -21,7 +21,7 @@ from braid.indexing.config import DEFAULT_PRECISION, PRECISIONS
     show_default=True,
     help="Indexes live in INDEXES/<dataset> (reused when present).",
 )
-@click.option("--retrievers", default="bm25,splade,dense", show_default=True, help="Retrievers to index, run alone and fuse.")
+@click.option("--retrievers", default=",".join(DEFAULT_RETRIEVERS), show_default=True, help="Retrievers to index, run alone and fuse.")
 @click.option("--rebuild", is_flag=True, help="Build the indexes again even when they exist (encodings still come from the cache).")
 @click.option("--latency-queries", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time per method.")
 @click.option("--tune-step", type=click.FloatRange(min=0.01, max=0.5), default=0.1, show_default=True, help="Weight grid step when tuning fusion.")

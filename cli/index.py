@@ -8,7 +8,16 @@ from collections.abc import Callable
 import click
 
 from braid.cli.options import F, data_dir_option
-from braid.indexing.config import DEFAULT_DENSE_MODEL, DEFAULT_PRECISION, DEFAULT_SPARSE_MODEL, PRECISIONS, BM25Config, DenseConfig, SpladeConfig
+from braid.indexing.config import (
+    DEFAULT_DENSE_MODEL,
+    DEFAULT_PRECISION,
+    DEFAULT_RETRIEVERS,
+    DEFAULT_SPARSE_MODEL,
+    PRECISIONS,
+    BM25Config,
+    DenseConfig,
+    SpladeConfig,
+)
 
 
 def precision_option(name: str) -> Callable[[F], F]:
@@ -24,7 +33,9 @@ def precision_option(name: str) -> Callable[[F], F]:
 @click.command("index")
 @click.argument("data")
 @click.option("--out", "out", required=True, type=click.Path(), help="Index directory to create.")
-@click.option("--retrievers", default="bm25", show_default=True, help="Comma-separated sub-indexes to build.")
+@click.option(
+    "--retrievers", default=",".join(DEFAULT_RETRIEVERS), show_default=True, help="Comma-separated sub-indexes to build (bm25 alone: a quick lexical index)."
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing index at --out.")
 @click.option("--bm25-k1", type=float, default=BM25Config.k1, show_default=True, help="BM25 k1 stored as the index default.")
 @click.option("--bm25-b", type=float, default=BM25Config.b, show_default=True, help="BM25 b stored as the index default.")

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from braid.engine.registry import DEFAULT_KINDS, RetrieverKind, check_retriever_names, retriever_kind
+from braid.engine.registry import RetrieverKind, check_retriever_names, retriever_kind
 from braid.fusion.errors import BraidError
 from braid.indexing.build import BuilderFactory, write_index
-from braid.indexing.config import RetrieverConfig
+from braid.indexing.config import DEFAULT_RETRIEVERS, RetrieverConfig
 from braid.indexing.manifest import Manifest
 
 
 def build_index(
     corpus_path: str | Path,
     out: str | Path,
-    retrievers: Sequence[str] = DEFAULT_KINDS,
+    retrievers: Sequence[str] = DEFAULT_RETRIEVERS,
     configs: Mapping[str, RetrieverConfig] | None = None,
     overwrite: bool = False,
     threads: int = 2,

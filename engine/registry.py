@@ -53,7 +53,6 @@ BUILT_IN: dict[str, RetrieverKind] = {
         RetrieverKind("dense", DenseConfig, DenseBuilder, open_dense, ("ef_search", "exact"), segmented=True),
     )
 }
-DEFAULT_KINDS = ("bm25",)
 
 
 @cache

@@ -130,7 +130,7 @@ def main(dataset_name: str, data_dir: str | None, index_dir: str | None, ks: str
     with tempfile.TemporaryDirectory(prefix="braid-bench-") as scratch:
         index = Path(index_dir) if index_dir else Path(scratch) / "index"
         if not (index / MANIFEST_NAME).exists():
-            build_index(dataset.require_corpus(), index, progress=False)
+            build_index(dataset.require_corpus(), index, ["bm25"], progress=False)
         braid_rows, braid_runs = bench_braid(index, texts, depths, repeats, config)
     bm25s_rows, bm25s_runs = bench_bm25s(dataset, texts, depths, repeats, config)
     quality = {

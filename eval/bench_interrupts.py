@@ -32,12 +32,13 @@ import click
 
 from braid.eval.datasets import resolve_dataset
 from braid.eval.report import machine, write_json
+from braid.indexing.config import DEFAULT_RETRIEVERS
 from braid.indexing.layout import MANIFEST_NAME
 
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 EXPECTED_CODE = {"SIGINT": 130, "SIGTERM": 143, "SIGKILL": -signal.SIGKILL}
 INTERRUPTED = "braid: interrupted"
-RETRIEVERS = "bm25,splade,dense"
+RETRIEVERS = ",".join(DEFAULT_RETRIEVERS)
 TARGET = "index"  # the index folder's name inside each trial's output folder
 REMOVED = re.compile(r"^braid: removed \.\S+, left by an interrupted build", re.MULTILINE)
 

@@ -16,13 +16,11 @@ Writes JSON and a PNG (commit times per round; latency segmented vs compacted).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +34,15 @@ from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import evaluate
 from braid.eval.report import machine, write_json
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
-from braid.indexing.config import concrete_precision
+from braid.indexing.config import DEFAULT_RETRIEVERS, concrete_precision
 from braid.indexing.embedding_cache import CACHE_ENV
 from braid.indexing.manifest import Manifest
-from braid.indexing.readers import Document, read_corpus
+from braid.indexing.readers import read_corpus, write_corpus
 
-RETRIEVERS = ("bm25", "splade", "dense")
+RETRIEVERS = DEFAULT_RETRIEVERS
 ROUNDS = 10
 # Merging held off, so that the index keeps one segment per round.
 NO_MERGES = MergePolicy(max_segments=1000, max_deleted_fraction=1.0)
-
-
-def write_jsonl(path: Path, documents: Sequence[Document]) -> Path:
-    with path.open("w", encoding="utf-8") as handle:
-        for document in documents:
-            handle.write(json.dumps({"_id": document.doc_id, "title": document.title, "text": document.text}) + "\n")
-    return path
 
 
 def timed_build(corpus: Path, out: Path) -> float:
@@ -169,7 +160,7 @@ def main(dataset_name: str, data_dir: str | None, latency_queries: int, seed: in
         pending = [document for document in documents if document.doc_id in held_out]
         index = work / "live"
         click.echo(f"building the base index: {len(base)} documents ...", err=True)
-        base_seconds = timed_build(write_jsonl(work / "base.jsonl", base), index)
+        base_seconds = timed_build(write_corpus(work / "base.jsonl", base), index)
         rounds = []
         live = {document.doc_id: document for document in base}
         for number in range(1, ROUNDS + 1):
@@ -218,7 +209,7 @@ def main(dataset_name: str, data_dir: str | None, latency_queries: int, seed: in
         measured_speed = speed(index, compacted, queries, latency_queries)
         survivors = [document for document in documents if document.doc_id in live]
         rebuild = work / "rebuilt"
-        rebuild_seconds = timed_build(write_jsonl(work / "survivors.jsonl", survivors), rebuild)
+        rebuild_seconds = timed_build(write_corpus(work / "survivors.jsonl", survivors), rebuild)
         rebuilt_quality = quality(rebuild, queries, test.qrels)
         result = {
             "benchmark": "braid writes: rounds of 1% adds and 1% deletes",

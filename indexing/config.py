@@ -46,6 +46,10 @@ class BM25Config(RetrieverConfig):
         return BM25Config(self.k1 if k1 is None else k1, self.b if b is None else b)
 
 
+# The sub-indexes an index gets unless told otherwise: the hybrid braid is for (`--retrievers bm25`
+# builds a quick lexical index).
+DEFAULT_RETRIEVERS = ("bm25", "splade", "dense")
+
 # How bm25 and splade search (an option at search time, not stored): numpy over the stored matrix
 # (fast) or Anserini's searchers (the reference); both return the same rankings.
 BACKENDS = ("matrix", "lucene")

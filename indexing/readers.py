@@ -7,7 +7,7 @@ error names the file and line, because corpora are large and users need to find 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +138,15 @@ def read_corpus(path: str | Path) -> Iterator[Document]:
             raise DataError(path, number, f"document id {document.doc_id!r} appears twice")
         seen.add(document.doc_id)
         yield document
+
+
+def write_corpus(path: str | Path, documents: Iterable[Document]) -> Path:
+    """Write documents as a BEIR `corpus.jsonl` (what read_corpus reads back unchanged)."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as handle:
+        for document in documents:
+            handle.write(json.dumps({"_id": document.doc_id, "title": document.title, "text": document.text}) + "\n")
+    return path
 
 
 def read_queries(path: str | Path) -> dict[str, Query]:

@@ -82,7 +82,7 @@ def scifact_slice_index(scifact_slice: Path, tmp_path_factory: pytest.TempPathFa
     from braid.engine.build import build_index
 
     out = tmp_path_factory.mktemp("indexes") / "scifact-slice"
-    build_index(scifact_slice / "corpus.jsonl", out, progress=False)
+    build_index(scifact_slice / "corpus.jsonl", out, ["bm25"], progress=False)
     return out
 
 

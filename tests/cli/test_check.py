@@ -57,6 +57,6 @@ def test_an_index_without_checksums_says_how_to_get_them(index: Path) -> None:
 
 
 def test_files_are_recorded_at_build(scifact_slice: Path, tmp_path: Path) -> None:
-    manifest = build_index(scifact_slice / "corpus.jsonl", tmp_path / "index", progress=False)
+    manifest = build_index(scifact_slice / "corpus.jsonl", tmp_path / "index", ["bm25"], progress=False)
     assert "docs.sqlite" in manifest.files and "bm25/term_docs.npz" in manifest.files
     assert all(len(record.sha256) == 64 and record.size >= 0 for record in manifest.files.values())

@@ -107,7 +107,7 @@ def test_msmarco_format_end_to_end(scifact_slice: Path, tmp_path: Path) -> None:
     (folder / "queries.dev.small.tsv").write_text("".join(f"{qid}\t{queries[qid]}\n" for qid in dict.fromkeys(q for q, _, _ in judged)))
     (folder / "qrels.dev.small.tsv").write_text("".join(f"{qid} 0 {passage_id[doc]} {grade}\n" for qid, doc, grade in judged))
 
-    built = braid("index", str(folder), "--out", str(tmp_path / "index"))
+    built = braid("index", str(folder), "--out", str(tmp_path / "index"), "--retrievers", "bm25")
     assert built.returncode == 0, built.stderr
     scored = braid("eval", str(tmp_path / "index"), str(folder), "--split", "dev.small", "--json")
     assert scored.returncode == 0, scored.stderr

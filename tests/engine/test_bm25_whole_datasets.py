@@ -16,7 +16,7 @@ from braid.indexing.readers import read_queries
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", ["scifact", "nfcorpus"])
 def test_matrix_backend_returns_lucenes_lists_for_every_query(dataset: str, data_root: Path, tmp_path: Path) -> None:
-    build_index(data_root / dataset / "corpus.jsonl", tmp_path / "index", progress=False)
+    build_index(data_root / dataset / "corpus.jsonl", tmp_path / "index", ["bm25"], progress=False)
     texts = [query.text for query in read_queries(data_root / dataset / "queries.jsonl").values()]
     store = DocStore(tmp_path / "index" / DOCSTORE_NAME)
     matrix = BM25Retriever(tmp_path / "index" / "bm25", doc_ids=store.ids, backend="matrix")

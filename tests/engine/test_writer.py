@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DenseConfig, SpladeConfig
 from braid.indexing.manifest import Manifest
-from braid.indexing.readers import Document, read_corpus
+from braid.indexing.readers import Document, read_corpus, write_corpus
 
 # One document per batch: a vector then depends on its document alone, so an index written in
 # pieces and a fresh build hold bit-identical vectors (batching changes float sums otherwise).
@@ -22,15 +22,8 @@ ONE_AT_A_TIME = {"dense": DenseConfig(precision="float32", batch_size=1), "splad
 NO_MERGES = MergePolicy(max_segments=100, max_deleted_fraction=1.0)
 
 
-def write_jsonl(path: Path, documents: Iterable[Document]) -> Path:
-    with path.open("w", encoding="utf-8") as handle:
-        for document in documents:
-            handle.write(json.dumps({"_id": document.doc_id, "title": document.title, "text": document.text}) + "\n")
-    return path
-
-
 def build(folder: Path, name: str, documents: Sequence[Document], retrievers: Sequence[str]) -> Path:
-    corpus = write_jsonl(folder / f"{name}.jsonl", documents)
+    corpus = write_corpus(folder / f"{name}.jsonl", documents)
     configs = {kind: config for kind, config in ONE_AT_A_TIME.items() if kind in retrievers}
     build_index(corpus, folder / name, retrievers, configs, progress=False)
     return folder / name

@@ -54,5 +54,5 @@ def test_a_corpus_without_an_indexable_word_is_a_data_error_naming_it(tmp_path: 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"_id": str(i), "title": "", "text": text}) + "\n" for i, text in enumerate(texts)), encoding="utf-8")
     with pytest.raises(DataError, match=f"{corpus}: no document has an indexable word"):
-        build_index(corpus, tmp_path / "index", progress=False)
+        build_index(corpus, tmp_path / "index", ["bm25"], progress=False)
     assert not (tmp_path / "index").exists()

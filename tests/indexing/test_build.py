@@ -42,7 +42,7 @@ def test_same_documents_give_the_same_fingerprint(scifact_slice_index: Path, sci
     reserialized = tmp_path / "corpus.jsonl"
     lines = (scifact_slice / "corpus.jsonl").read_text().splitlines()
     reserialized.write_text("\n".join(json.dumps(json.loads(line), indent=None, separators=(",", ":")) for line in lines) + "\n")
-    again = build_index(reserialized, tmp_path / "again", progress=False)
+    again = build_index(reserialized, tmp_path / "again", ["bm25"], progress=False)
     assert again.corpus_fingerprint == Manifest.read(scifact_slice_index).corpus_fingerprint
 
 
@@ -51,7 +51,7 @@ def test_bad_line_late_in_the_corpus_leaves_no_index(scifact_slice: Path, tmp_pa
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("\n".join(lines + [lines[10]]) + "\n")
     with pytest.raises(DataError, match=r"corpus\.jsonl:251: document id .* appears twice"):
-        build_index(corpus, tmp_path / "index", progress=False)
+        build_index(corpus, tmp_path / "index", ["bm25"], progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
 
 
@@ -59,7 +59,7 @@ def test_empty_corpus_and_unknown_retriever_are_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     with pytest.raises(DataError, match="no documents"):
-        build_index(empty, tmp_path / "index", progress=False)
+        build_index(empty, tmp_path / "index", ["bm25"], progress=False)
     with pytest.raises(BraidError, match="unknown retriever 'colbert'; choose from bm25"):
         build_index(empty, tmp_path / "index", retrievers=["colbert"], progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl"]
@@ -68,7 +68,7 @@ def test_empty_corpus_and_unknown_retriever_are_refused(tmp_path: Path) -> None:
 def test_documents_with_empty_text_keep_their_place(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text('{"_id": "a", "title": "", "text": ""}\n{"_id": "b", "title": "", "text": "apples and pears"}\n')
-    manifest = build_index(corpus, tmp_path / "index", progress=False)
+    manifest = build_index(corpus, tmp_path / "index", ["bm25"], progress=False)
     assert manifest.doc_count == 2
     # Lucene skips a blank document (it can match nothing); the docstore still has it.
     assert manifest.retrievers["bm25"].details["indexed_docs"] == 1

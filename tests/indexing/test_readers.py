@@ -100,3 +100,10 @@ def test_duplicate_query_id_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="cannot read"):
         list(read_corpus(tmp_path / "nope.jsonl"))
+
+
+def test_write_corpus_is_read_back_unchanged(tmp_path: Path) -> None:
+    from braid.indexing.readers import Document, read_corpus, write_corpus
+
+    documents = [Document("a/1", 'Title, with "quotes"', "Text\twith a tab and ünïcode"), Document("2", "", "")]
+    assert list(read_corpus(write_corpus(tmp_path / "corpus.jsonl", documents))) == documents
