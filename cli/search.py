@@ -20,16 +20,25 @@ _TITLE_WIDTH = 70
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table (always with per-retriever explanations).")
 @click.option("--explain", is_flag=True, help="Show each retriever's rank, raw score and normalized score under every hit.")
 @click.option("--depth", type=click.IntRange(min=1), default=SEARCH_DEPTH, show_default=True, help="Candidates per retriever before fusion.")
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip this many hits (page 2 of 10: --offset 10); offset + k must fit in --depth.",
+)
 @retrievers_option
 @search_overrides
 @fusion_options
-def search_command(index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, retrievers: str | None, **overrides: Any) -> None:
+def search_command(index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, retrievers: str | None, **overrides: Any) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
     with open_engine(index_dir, retrievers, **overrides) as engine:
-        hits = engine.search(query, k=k, depth=depth)
+        hits = engine.search(query, k=k, depth=depth, offset=offset)
         if as_json:
             fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
-            payload = {"query": query, "k": k, "retrievers": list(engine.retrievers), "fusion": fusion, "hits": [hit.to_dict() for hit in hits]}
+            payload = {
+                "query": query, "k": k, "offset": offset, "retrievers": list(engine.retrievers), "fusion": fusion, "hits": [hit.to_dict() for hit in hits],
+            }  # fmt: skip
             click.echo(json.dumps(payload, ensure_ascii=False))
             return
         if not hits:

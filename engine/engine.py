@@ -280,13 +280,21 @@ class Engine:
         return dict(zip(query_ids, rankings))
 
     def batch_search(
-        self, queries: Mapping[str, str] | Sequence[str], k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None
+        self,
+        queries: Mapping[str, str] | Sequence[str],
+        k: int = 10,
+        depth: int = SEARCH_DEPTH,
+        timings: dict[str, float] | None = None,
+        offset: int = 0,
     ) -> dict[str, list[Hit]]:
         """Hits with titles and per-retriever explanations for many queries; a plain list of texts
         gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion; `timings`
-        receives milliseconds per retriever and for "fusion"."""
+        receives milliseconds per retriever and for "fusion". `offset` skips that many hits (page 2
+        of 10 is offset=10, k=10): fusion always runs over the same `depth` candidates, so pages
+        agree with one longer list, and a page past those candidates is an error, never short."""
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
+        check_page(offset, k, depth)
         named = dict(queries) if isinstance(queries, Mapping) else {str(i): text for i, text in enumerate(queries)}
         for query_id, text in named.items():
             if not text.strip():
@@ -297,15 +305,15 @@ class Engine:
                 )
         texts = list(named.values())
         with self._using() as generation:
-            fused = self._search_fused(generation.retrievers, texts, k, depth, True, timings)
+            fused = [hits[offset:] for hits in self._search_fused(generation.retrievers, texts, offset + k, depth, True, timings)]
             titles = generation.docstore.titles(hit.doc_id for hits in fused for hit in hits)
         return {
-            query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=1)]
+            query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=offset + 1)]
             for query_id, hits in zip(named, fused)
         }
 
-    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None) -> list[Hit]:
-        return self.batch_search({"q": query}, k, depth, timings)["q"]
+    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None, offset: int = 0) -> list[Hit]:
+        return self.batch_search({"q": query}, k, depth, timings, offset)["q"]
 
     def forget_queries(self) -> None:
         """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
@@ -359,6 +367,17 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_page(offset: int, k: int, depth: int) -> None:
+    """A page must lie inside the fusion window: the first `depth` candidates of each retriever."""
+    if offset < 0:
+        raise BraidError(f"offset must be 0 or more, got {offset}")
+    if offset and offset + k > depth:
+        raise BraidError(
+            f"offset {offset} + k {k} goes past the {depth} candidates fused per retriever (depth); "
+            "raise depth, and keep it the same on every page so that pages agree"
+        )
 
 
 def _read_generation(path: Path) -> tuple[Manifest, Lease, list[Segment]]:

@@ -143,11 +143,11 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         fusion, view = _settings_for(engine, request)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings)
+        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings, offset=request.offset)
         texts = engine.docstore.snippets((hit.doc_id for hit in hits), SNIPPET_CHARS)
         timings["total"] = 1000 * (time.perf_counter() - started)
         return SearchResponse(
-            query=request.query, k=request.k, depth=request.depth, retrievers=list(view.retrievers),
+            query=request.query, k=request.k, depth=request.depth, offset=request.offset, retrievers=list(view.retrievers),
             fusion=fusion.to_dict() if len(view.retrievers) > 1 else None,
             hits=[
                 SearchHit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from braid.fusion.config import MAX_WEIGHT, FusionMethod, check_weight
 from braid.fusion.convex import MissingPolicy
@@ -64,8 +64,17 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     k: int = Field(default=10, ge=1, le=MAX_K)
     depth: int = Field(default=SEARCH_DEPTH, ge=1, le=MAX_DEPTH, description="Candidates per retriever before fusion.")
+    offset: int = Field(default=0, ge=0, le=MAX_DEPTH, description="Hits to skip (pagination); offset + k must fit in depth.")
     retrievers: list[str] | None = Field(default=None, min_length=1, max_length=8)
     fusion: FusionSettings | None = None
+
+    @field_validator("offset")
+    @classmethod
+    def _page_in_window(cls, offset: int, info: ValidationInfo) -> int:
+        k, depth = info.data.get("k"), info.data.get("depth")
+        if offset and k is not None and depth is not None and offset + k > depth:
+            raise ValueError(f"offset + k ({offset + k}) goes past the {depth} candidates fused per retriever (depth): raise depth")
+        return offset
 
     @field_validator("query")
     @classmethod
@@ -107,6 +116,7 @@ class SearchResponse(BaseModel):
     query: str
     k: int
     depth: int
+    offset: int
     retrievers: list[str]
     fusion: dict[str, object] | None
     hits: list[SearchHit]
