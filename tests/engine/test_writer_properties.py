@@ -88,7 +88,7 @@ def test_random_writes_equal_a_fresh_build_bm25(pool: list[Document], queries: l
 
 
 @pytest.mark.slow
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=steps)
 def test_random_writes_equal_a_fresh_build_every_retriever(
     pool: list[Document], queries: list[str], embedding_cache_dir: Path, plan: list[tuple[str, list[int]]]
