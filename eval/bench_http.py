@@ -42,7 +42,7 @@ def free_port() -> int:
 def start_server(index_dir: str, port: int, log: Any = subprocess.DEVNULL, timeout: float = 300) -> subprocess.Popen[bytes]:
     """`braid serve` on 127.0.0.1:`port`, once /health answers; its stderr goes to `log` (a file,
     never a pipe: a chatty server must not block on a full one)."""
-    process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", "serve", index_dir, "--port", str(port)], stderr=log)
+    process = subprocess.Popen([sys.executable, "-m", "braid.cli", "serve", index_dir, "--port", str(port)], stderr=log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

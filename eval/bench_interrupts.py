@@ -137,7 +137,7 @@ def totals(trials: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 def _command(slice_dir: Path, out_dir: Path, overwrite: bool = False) -> list[str]:
-    command = [sys.executable, "-m", "braid.cli.main", "index", str(slice_dir), "--out", str(out_dir / TARGET), "--retrievers", RETRIEVERS]
+    command = [sys.executable, "-m", "braid.cli", "index", str(slice_dir), "--out", str(out_dir / TARGET), "--retrievers", RETRIEVERS]
     return command + ["--overwrite"] if overwrite else command
 
 

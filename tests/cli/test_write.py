@@ -93,7 +93,7 @@ def kill_writers(index: Path, more: Path, base_ids: list[str], trials: int, seed
             command, expected = ["delete", str(index), *doomed], before - set(doomed)
         else:
             command, expected = ["compact", str(index)], before
-        process = subprocess.Popen([sys.executable, "-m", "braid.cli.main", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen([sys.executable, "-m", "braid.cli", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.2, 5.0))
         process.send_signal(signal.SIGKILL)
         process.wait()

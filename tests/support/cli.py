@@ -10,7 +10,7 @@ import sys
 def braid(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """`timeout` only catches a hung command: a slow machine is not a failure."""
     return subprocess.run(
-        [sys.executable, "-m", "braid.cli.main", *args],
+        [sys.executable, "-m", "braid.cli", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},

@@ -35,7 +35,7 @@ def serve(index: Path, *options: str, timeout: float = 300) -> Iterator[Served]:
     """`braid serve INDEX --port 0 OPTIONS` on 127.0.0.1, once it has announced its port and /health
     answers; stopped on exit. A server that fails to start fails the test with its log."""
     log = tempfile.TemporaryFile(mode="w+")
-    command = [sys.executable, "-m", "braid.cli.main", "serve", str(index), "--host", "127.0.0.1", "--port", "0", *options]
+    command = [sys.executable, "-m", "braid.cli", "serve", str(index), "--host", "127.0.0.1", "--port", "0", *options]
     process = subprocess.Popen(command, stderr=log)
     try:
         served = _wait_until_ready(process, log, time.monotonic() + timeout)

@@ -1,0 +1,5 @@
+"""`python -m braid.cli ...` runs the `braid` command."""
+
+from braid.cli.entry import run
+
+run()
