@@ -179,3 +179,21 @@ def test_ids_with_path_characters_are_only_keys(bm25_index: Path, tmp_path: Path
     with IndexWriter(bm25_index) as writer:
         writer.delete(["../../escape", "a/b\\c"])
     assert writer.last_report is not None and writer.last_report.deleted == 2
+
+
+def test_an_index_of_format_1_opens_as_one_segment_and_takes_writes(bm25_index: Path, documents: list[Document]) -> None:
+    """Indexes built before writes existed (no generation, no segments in the manifest)."""
+    manifest = json.loads((bm25_index / "manifest.json").read_text(encoding="utf-8"))
+    for key in ("generation", "segments"):
+        del manifest[key]
+    manifest["format_version"] = 1
+    (bm25_index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with Engine.open(bm25_index) as engine:
+        assert engine.manifest.generation == 1 and len(engine.docstore.ids()) == 60
+        before = engine.search(documents[5].title, k=3)
+    with IndexWriter(bm25_index) as writer:
+        writer.delete([documents[59].doc_id])
+    upgraded = Manifest.read(bm25_index)
+    assert (upgraded.format_version, upgraded.generation, upgraded.doc_count) == (2, 2, 59)
+    with Engine.open(bm25_index) as engine:
+        assert engine.search(documents[5].title, k=1)[0].doc_id == before[0].doc_id
