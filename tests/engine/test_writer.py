@@ -53,19 +53,19 @@ def fused(index: Path, queries: Sequence[str], fusion: FusionConfig) -> list[lis
 
 def test_adds_updates_and_deletes_equal_a_fresh_build(documents: list[Document], queries: list[str], embedding_cache_dir: Path, tmp_path: Path) -> None:
     retrievers = ["bm25", "splade", "dense"]
-    index = build(tmp_path, "live", documents[:80], retrievers)
+    index = build(tmp_path, "live", documents[:50], retrievers)
     updated = [Document(doc.doc_id, doc.title, f"{doc.text[:200]} revised") for doc in documents[3:8]]
     with IndexWriter(index, NO_MERGES) as writer:
-        writer.add(documents[80:110] + updated)
-        writer.delete([doc.doc_id for doc in documents[20:32]] + ["no-such-doc"])
+        writer.add(documents[50:70] + updated)
+        writer.delete([doc.doc_id for doc in documents[20:28]] + ["no-such-doc"])
     report = writer.last_report
     assert report is not None
-    assert (report.added, report.replaced, report.deleted, report.unknown, report.encoded) == (30, 5, 12, ["no-such-doc"], 35)
+    assert (report.added, report.replaced, report.deleted, report.unknown, report.encoded) == (20, 5, 8, ["no-such-doc"], 25)
     with IndexWriter(index, NO_MERGES) as writer:  # a second segment, deleting from the first two
-        writer.add(documents[110:120])
-        writer.delete([documents[0].doc_id, documents[85].doc_id])
-    survivors = {doc.doc_id: doc for doc in documents[:120]}
-    for doc in documents[20:32] + [documents[0], documents[85]]:
+        writer.add(documents[70:78])
+        writer.delete([documents[0].doc_id, documents[55].doc_id])
+    survivors = {doc.doc_id: doc for doc in documents[:78]}
+    for doc in documents[20:28] + [documents[0], documents[55]]:
         survivors.pop(doc.doc_id)
     survivors.update({doc.doc_id: doc for doc in updated})
     fresh = build(tmp_path, "fresh", list(survivors.values()), retrievers)
