@@ -4,6 +4,7 @@ so `braid --help` stays instant."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import NoReturn
 
@@ -71,6 +72,11 @@ def main() -> None:
         message = " ".join(str(error).split()) or type(error).__name__
         click.echo(f"braid: internal error: {type(error).__name__}: {message} (set {DEBUG_ENV}=1 for the traceback)", err=True)
         sys.exit(2)
+    # The command has finished (its index complete, its output written): a signal from here on must
+    # not turn that into a death by signal. Python puts its own handlers back to the defaults while
+    # it shuts down, but leaves ignored signals ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(code if isinstance(code, int) else 0)
 
 
