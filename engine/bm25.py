@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
-from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only
+from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only, filter_refused
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
 from braid.fusion.errors import BraidError
 from braid.indexing.analysis import LuceneAnalyzer
@@ -80,11 +80,14 @@ class BM25Retriever:
     def lucene_path(self) -> Path:
         return self.folder / LUCENE_FOLDER
 
-    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
+        """`allowed`: a filter's mask over the live documents (the matrix backend only)."""
         if depth <= 0 or not queries:
             return [[] for _ in queries]
         if self.backend == "matrix":
-            return self._search_matrix(queries, depth)
+            return self._search_matrix(queries, depth, allowed)
+        if allowed is not None:
+            raise BraidError(filter_refused("bm25"))
         if len(queries) < BATCH_PATH_MIN_QUERIES:
             return [self._search_one(query, depth) for query in queries]
         results: list[Ranking] = []
@@ -149,12 +152,13 @@ class BM25Retriever:
         )
         return query_matrix, boosts
 
-    def _search_matrix(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
         query_matrix, boosts = self._query_matrix(queries)
         return search_matrix(
             query_matrix, self._stacked_weights(boosts), depth, self._doc_ids, self._tie_rank,
             to_scores=as_lucene_scores,
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
+            allowed=allowed,
         )  # fmt: skip
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:

@@ -20,10 +20,11 @@ def build_index(
     overwrite: bool = False,
     threads: int = 2,
     progress: bool = True,
+    metadata: str | Path | None = None,
 ) -> Manifest:
     """Index the corpus at `corpus_path` into directory `out` (which appears only when complete),
     with one sub-index per retriever; `configs` maps a retriever to its parameters (default: the
-    kind's defaults)."""
+    kind's defaults); `metadata` names a side file of filterable fields by document id."""
     names = check_retriever_names(retrievers)
     configs = dict(configs or {})
     for name in configs:
@@ -36,7 +37,7 @@ def build_index(
         if not isinstance(config, kind.config):
             raise BraidError(f"settings for {name!r} must be a {kind.config.__name__}, got {type(config).__name__}")
         builders[name] = _factory(kind, config, threads)
-    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress)
+    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress, metadata=metadata)
 
 
 def _factory(kind: RetrieverKind, config: RetrieverConfig, threads: int) -> BuilderFactory:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -36,6 +37,7 @@ class DenseRetriever:
         exact: bool = False,
         encoder: DenseEncoder | None = None,
         parts: Sequence[Part] = (),
+        filter_search: str = "auto",
     ) -> None:
         """`parts`: every segment's live documents, searched as one (see BM25Retriever); each segment
         keeps its own HNSW graph, with deleted vectors marked so that search never returns them."""
@@ -44,6 +46,7 @@ class DenseRetriever:
         self.config = config
         self.dimension = dimension
         self.exact = exact
+        self.filter_search = filter_search
         self._doc_ids_source = doc_ids
         self._encoder = encoder or shared_encoder(DenseEncoder, config)
         self._lock = threading.Lock()
@@ -102,11 +105,14 @@ class DenseRetriever:
             )
         return vectors
 
-    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
+        """`allowed` (a filter's mask over the live documents): see _search_filtered."""
         if depth <= 0 or not queries:
             return [[] for _ in queries]
         vectors, graphs, doc_ids = self._state()
         query_vectors = self.encode(queries)
+        if allowed is not None:
+            return self._search_filtered(vectors, graphs, doc_ids, query_vectors, depth, allowed)
         depth = min(depth, len(doc_ids))
         if self.exact:
             return [self._exact_one(vectors, doc_ids, query, depth) for query in query_vectors]
@@ -121,6 +127,48 @@ class DenseRetriever:
             positions = np.take_along_axis(positions, np.asarray(order), axis=1)
             scores = np.take_along_axis(scores, np.asarray(order), axis=1)
         return [list(zip(doc_ids[row_positions].tolist(), row_scores.tolist())) for row_positions, row_scores in zip(positions, scores)]
+
+    def _search_filtered(
+        self, vectors: np.ndarray, graphs: list[tuple[Any, np.ndarray, int]], doc_ids: np.ndarray, query_vectors: np.ndarray, depth: int, allowed: np.ndarray
+    ) -> list[Ranking]:
+        """Only documents `allowed` keeps, planned from how many it keeps: a scan of their vectors
+        (exact), or HNSW fetching enough candidates that `depth` matching ones survive, with a scan
+        for any query where fewer than min(depth, matching) do."""
+        matching = np.flatnonzero(allowed)
+        depth = min(depth, len(matching))
+        if depth == 0:
+            return [[] for _ in query_vectors]
+        fetch = filtered_fetch(len(matching), len(doc_ids), depth, self.filter_search)
+        if fetch is None or self.exact or not graphs:
+            return self._scan(vectors, doc_ids, matching, query_vectors, depth)
+        found = [self._search_graph(graph, position, live, vectors, query_vectors, min(fetch, live)) for graph, position, live in graphs if live]
+        positions = np.concatenate([p for p, _ in found], axis=1)
+        scores = np.concatenate([d for _, d in found], axis=1)
+        rankings: list[Ranking] = []
+        for number, (row_positions, row_scores) in enumerate(zip(positions, scores)):
+            keep = allowed[row_positions]
+            row_positions, row_scores = row_positions[keep], row_scores[keep]
+            if len(row_positions) < depth:  # the filter cut deeper than the over-fetch reached
+                rankings += self._scan(vectors, doc_ids, matching, query_vectors[number : number + 1], depth)
+                continue
+            order = np.lexsort((self._tie_rank[row_positions], -row_scores))[:depth]
+            rankings.append(list(zip(doc_ids[row_positions[order]].tolist(), row_scores[order].tolist())))
+        return rankings
+
+    def _scan(self, vectors: np.ndarray, doc_ids: np.ndarray, matching: np.ndarray, query_vectors: np.ndarray, depth: int) -> list[Ranking]:
+        """Exact search over the `matching` positions: a float32 product picks a shortlist, which is
+        rescored as exact search scores (inner_products) and ranked the same way."""
+        block = np.asarray(vectors[matching], dtype=np.float32)
+        rough = block @ query_vectors.T.astype(np.float32)
+        shortlist = min(len(matching), 2 * depth + 16)
+        rankings: list[Ranking] = []
+        for number, query in enumerate(query_vectors):
+            column = rough[:, number]
+            rows = np.argpartition(-column, shortlist - 1)[:shortlist] if shortlist < len(matching) else np.arange(len(matching))
+            scores = inner_products(block[rows], query)
+            best = top_k(matching[rows], scores, depth, self._tie_rank)
+            rankings.append(list(zip(doc_ids[matching[rows[best]]].tolist(), scores[best].astype(np.float64).tolist())))
+        return rankings
 
     def _search_graph(
         self, graph: Any, position: np.ndarray, live: int, vectors: np.ndarray, query_vectors: np.ndarray, depth: int
@@ -169,6 +217,27 @@ class DenseRetriever:
             self._doc_ids = None
 
 
+# Filtered dense search (see filtered_fetch): HNSW fetches this many candidates per wanted hit
+# beyond 1/selectivity; it is chosen over scanning the matching vectors only when it would compute
+# at most 1/_HNSW_VISIT_COST as many distances (a graph step costs more than a sequential one), and
+# never for fewer than _SCAN_ALWAYS matching documents.
+FILTER_SEARCHES = ("auto", "scan", "hnsw")
+_OVERFETCH = 2.0
+_HNSW_VISIT_COST = 10
+_SCAN_ALWAYS = 4096
+
+
+def filtered_fetch(matching: int, live: int, depth: int, plan: str = "auto") -> int | None:
+    """How many HNSW candidates a filtered search fetches per segment, or None to scan the
+    `matching` vectors instead ("scan"/"hnsw" force the choice; "auto" picks by cost)."""
+    if plan == "scan":
+        return None
+    fetch = math.ceil(depth * live / matching * _OVERFETCH) + 10
+    if plan == "hnsw":
+        return fetch
+    return None if matching <= _SCAN_ALWAYS or fetch * _HNSW_VISIT_COST >= matching else fetch
+
+
 # Rows per block of inner_products: bounds the float64 copy.
 _BLOCK = 65536
 
@@ -186,10 +255,17 @@ def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def open_dense(request: OpenRequest) -> DenseRetriever:
-    """Search-time options: `ef_search` (HNSW breadth), `exact` (scan every vector instead)."""
+    """Search-time options: `ef_search` (HNSW breadth), `exact` (scan every vector instead),
+    `filter_search` (filtered queries: auto, scan or hnsw; see filtered_fetch)."""
     params = dict(request.entry.params)
     dimension = int(params.pop("dimension"))
     config = DenseConfig.from_dict(params)
     if request.options.get("ef_search") is not None:
         config = replace(config, ef_search=int(request.options["ef_search"]))
-    return DenseRetriever(request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)), parts=request.parts)
+    filter_search = str(request.options.get("filter_search", "auto"))
+    if filter_search not in FILTER_SEARCHES:
+        raise BraidError(f"dense filter_search must be one of {', '.join(FILTER_SEARCHES)}, got {filter_search!r}")
+    return DenseRetriever(
+        request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)), parts=request.parts,
+        filter_search=filter_search,
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import threading
@@ -12,6 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from braid.engine.filter_mask import AppliedFilter, FilterMasks
 from braid.engine.hits import Hit
 from braid.engine.registry import open_retriever, retriever_kind
 from braid.engine.retriever import Ranking, Retriever
@@ -28,16 +32,22 @@ from braid.indexing.tuned_fusion import stored_or_default
 # Up to this many queries per call, each retriever thread runs torch on one core.
 FEW_QUERIES = 4
 
+# A filter as users write it: a dict in the filter language (engine/filters.py), or its JSON text.
+FilterSpec = Mapping[str, Any] | str
+
 
 class Generation:
     """What one committed generation of an index is searched with. Searches hold it while they run;
     after a refresh the old one closes when its last search ends, so no answer mixes generations."""
 
-    def __init__(self, manifest: Manifest, retrievers: dict[str, Retriever], docstore: LiveDocStore, lease: Lease | None = None) -> None:
+    def __init__(
+        self, manifest: Manifest, retrievers: dict[str, Retriever], docstore: LiveDocStore, lease: Lease | None = None, filters: FilterMasks | None = None
+    ) -> None:
         self.manifest = manifest
         self.retrievers = retrievers
         self.docstore = docstore
         self.lease = lease
+        self.filters = filters or FilterMasks(docstore.segments, manifest.metadata)
         self.users = 0
         self.retired = False
 
@@ -45,7 +55,7 @@ class Generation:
         """The same generation seen through fewer retrievers (a view's); closing stays with this one."""
         if list(names) == list(self.retrievers):
             return self
-        return Generation(self.manifest, {name: self.retrievers[name] for name in names}, self.docstore)
+        return Generation(self.manifest, {name: self.retrievers[name] for name in names}, self.docstore, filters=self.filters)
 
     def close(self) -> None:
         for retriever in self.retrievers.values():
@@ -203,17 +213,32 @@ class Engine:
         view._names = chosen
         return view
 
-    def retrieve(self, queries: Sequence[str], depth: int, timings: dict[str, float] | None = None) -> dict[str, list[Ranking]]:
+    def retrieve(
+        self, queries: Sequence[str], depth: int, timings: dict[str, float] | None = None, filter: FilterSpec | None = None
+    ) -> dict[str, list[Ranking]]:
         """Each retriever's lists for the queries, all retrievers at once (the input of fusion).
         With `timings`, each retriever's wall time in milliseconds is stored there by name. A blank
-        query gets empty lists: no retriever sees it (a dense model would return arbitrary documents)."""
+        query gets empty lists: no retriever sees it (a dense model would return arbitrary documents).
+        With `filter`, every retriever returns matching documents only."""
         with self._using() as generation:
-            return self._retrieve(generation.retrievers, queries, depth, timings)
+            return self._retrieve(generation.retrievers, queries, depth, timings, _allowed(generation, filter))
 
-    def _retrieve(self, retrievers: Mapping[str, Retriever], queries: Sequence[str], depth: int, timings: dict[str, float] | None) -> dict[str, list[Ranking]]:
+    def apply_filter(self, filter: FilterSpec) -> AppliedFilter:
+        """Check `filter` against the index's metadata fields (FilterError names the bad part) and
+        say which documents it keeps: how explanations and responses report it."""
+        with self._using() as generation:
+            return generation.filters.apply(filter)
+
+    def _retrieve(
+        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], depth: int, timings: dict[str, float] | None, allowed: np.ndarray | None = None
+    ) -> dict[str, list[Ranking]]:
         asked = [position for position, query in enumerate(queries) if query.strip()]
+        if allowed is not None and not allowed.any():
+            asked = []  # the filter matches no document: nothing to search
         if len(asked) < len(queries):
-            found = self._retrieve(retrievers, [queries[position] for position in asked], depth, timings) if asked else {name: [] for name in retrievers}
+            found = (
+                self._retrieve(retrievers, [queries[position] for position in asked], depth, timings, allowed) if asked else {name: [] for name in retrievers}
+            )
             lists: dict[str, list[Ranking]] = {name: [[] for _ in queries] for name in retrievers}
             for name, rankings in found.items():
                 for position, ranking in zip(asked, rankings):
@@ -221,13 +246,14 @@ class Engine:
             return lists
         if len(retrievers) == 1:
             ((name, retriever),) = retrievers.items()
-            return {name: _timed(timings, name, retriever.search, queries, depth)}
+            return {name: _timed(timings, name, _search, retriever, queries, depth, allowed)}
         pool = self._threads()
         # A few queries are small matrices: one core per retriever beats several retrievers each
         # spreading its work over every core (measured: 2 encoders x 2 threads on 2 cores contend).
         threads = 1 if len(queries) <= FEW_QUERIES else None
         futures = {
-            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, retriever.search, queries, depth) for name, retriever in retrievers.items()
+            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, _search, retriever, queries, depth, allowed)
+            for name, retriever in retrievers.items()
         }
         return {name: future.result() for name, future in futures.items()}
 
@@ -253,29 +279,45 @@ class Engine:
             fused.append(self.fusion.fuse(lists, k, exact_here, explain))
         return fused
 
-    def search_fused(self, queries: Sequence[str], k: int, depth: int, explain: bool = True, timings: dict[str, float] | None = None) -> list[list[FusedHit]]:
+    def search_fused(
+        self,
+        queries: Sequence[str],
+        k: int,
+        depth: int,
+        explain: bool = True,
+        timings: dict[str, float] | None = None,
+        filter: FilterSpec | None = None,
+    ) -> list[list[FusedHit]]:
         with self._using() as generation:
-            return self._search_fused(generation.retrievers, queries, k, depth, explain, timings)
+            return self._search_fused(generation.retrievers, queries, k, depth, explain, timings, _allowed(generation, filter))
 
     def _search_fused(
-        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], k: int, depth: int, explain: bool, timings: dict[str, float] | None
+        self,
+        retrievers: Mapping[str, Retriever],
+        queries: Sequence[str],
+        k: int,
+        depth: int,
+        explain: bool,
+        timings: dict[str, float] | None,
+        allowed: np.ndarray | None = None,
     ) -> list[list[FusedHit]]:
-        lists = self._retrieve(retrievers, queries, max(depth, k), timings)
+        lists = self._retrieve(retrievers, queries, max(depth, k), timings, allowed)
         started = time.perf_counter()
         fused = self._fuse(retrievers, queries, lists, k, explain)
         if timings is not None:
             timings["fusion"] = 1000 * (time.perf_counter() - started)
         return fused
 
-    def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH) -> dict[str, Ranking]:
+    def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH, filter: FilterSpec | None = None) -> dict[str, Ranking]:
         """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
         query_ids = list(queries)
         texts = [queries[query_id] for query_id in query_ids]
         with self._using() as generation:
+            allowed = _allowed(generation, filter)
             if len(generation.retrievers) == 1:
-                (rankings,) = self._retrieve(generation.retrievers, texts, depth, None).values()
+                (rankings,) = self._retrieve(generation.retrievers, texts, depth, None, allowed).values()
             else:
-                fused = self._search_fused(generation.retrievers, texts, depth, depth, False, None)
+                fused = self._search_fused(generation.retrievers, texts, depth, depth, False, None, allowed)
                 rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in fused]
         return dict(zip(query_ids, rankings))
 
@@ -286,12 +328,15 @@ class Engine:
         depth: int = SEARCH_DEPTH,
         timings: dict[str, float] | None = None,
         offset: int = 0,
+        filter: FilterSpec | None = None,
     ) -> dict[str, list[Hit]]:
         """Hits with titles and per-retriever explanations for many queries; a plain list of texts
         gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion; `timings`
         receives milliseconds per retriever and for "fusion". `offset` skips that many hits (page 2
         of 10 is offset=10, k=10): fusion always runs over the same `depth` candidates, so pages
-        agree with one longer list, and a page past those candidates is an error, never short."""
+        agree with one longer list, and a page past those candidates is an error, never short.
+        `filter` (engine/filters.py) keeps matching documents only, in every retriever before
+        fusion; one that matches nothing gives no hits."""
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
         check_page(offset, k, depth)
@@ -305,15 +350,24 @@ class Engine:
                 )
         texts = list(named.values())
         with self._using() as generation:
-            fused = [hits[offset:] for hits in self._search_fused(generation.retrievers, texts, offset + k, depth, True, timings)]
+            allowed = _allowed(generation, filter)
+            fused = [hits[offset:] for hits in self._search_fused(generation.retrievers, texts, offset + k, depth, True, timings, allowed)]
             titles = generation.docstore.titles(hit.doc_id for hits in fused for hit in hits)
         return {
             query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=offset + 1)]
             for query_id, hits in zip(named, fused)
         }
 
-    def search(self, query: str, k: int = 10, depth: int = SEARCH_DEPTH, timings: dict[str, float] | None = None, offset: int = 0) -> list[Hit]:
-        return self.batch_search({"q": query}, k, depth, timings, offset)["q"]
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        depth: int = SEARCH_DEPTH,
+        timings: dict[str, float] | None = None,
+        offset: int = 0,
+        filter: FilterSpec | None = None,
+    ) -> list[Hit]:
+        return self.batch_search({"q": query}, k, depth, timings, offset, filter)["q"]
 
     def forget_queries(self) -> None:
         """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
@@ -416,6 +470,18 @@ def _manifest_stamp(path: Path) -> tuple[int, int, int]:
     except OSError:
         return (0, 0, 0)
     return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+def _allowed(generation: Generation, filter: FilterSpec | None) -> np.ndarray | None:
+    return None if filter is None else generation.filters.apply(filter).allowed
+
+
+def _search(retriever: Retriever, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
+    if allowed is None:
+        return retriever.search(queries, depth)
+    if "allowed" not in inspect.signature(retriever.search).parameters:
+        raise BraidError(f"retriever {retriever.name!r} cannot filter (its search takes no `allowed` mask)")
+    return retriever.search(queries, depth, allowed=allowed)
 
 
 def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., Any], *args: Any) -> Any:

@@ -18,8 +18,10 @@ from braid.indexing.manifest import RetrieverEntry
 class Retriever(Protocol):
     name: str
 
-    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
-        """Return, for each query in order, at most `depth` hits, best first."""
+    def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
+        """Return, for each query in order, at most `depth` hits, best first. `allowed` (a filter)
+        holds one bool per live document in the index's order; only those may be returned, and at
+        least min(depth, allowed.sum()) of them when the retriever scores that many."""
         ...
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
@@ -74,3 +76,8 @@ def compacted_only(parts: Sequence[Part], what: str) -> None:
             f"{what} reads a compacted index only; this one has {len(parts)} segment(s) and {deleted} deleted document(s): "
             "run `braid compact INDEX` first, or use the matrix backend"
         )
+
+
+def filter_refused(kind: str) -> str:
+    """Why a Lucene backend gives no filtered search (braid's filters run on its own matrices)."""
+    return f"the {kind} lucene backend cannot filter; search with the matrix backend (the default) to filter"

@@ -40,12 +40,15 @@ def search_matrix(
     tie_rank: np.ndarray,
     to_scores: Callable[[np.ndarray], np.ndarray],
     to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    allowed: np.ndarray | None = None,
 ) -> list[Ranking]:
     """Rankings for each row of `query_weights @ term_doc_weights` (a query matches docs it scores).
 
     `to_scores` turns raw double sums into the scores that rank (e.g. Lucene's float32).
     `to_reported(scores, starts)` maps all queries' ranked scores at once, concatenated with each
-    query's first position flagged in `starts`, to the values returned.
+    query's first position flagged in `starts`, to the values returned. `allowed` (a filter: one
+    bool per column) drops other documents before ranking, so a list is the unfiltered one
+    restricted to them, scored with the statistics of the whole corpus.
     """
     columns_by_query: list[np.ndarray] = []
     ranked_scores: list[np.ndarray] = []
@@ -53,8 +56,11 @@ def search_matrix(
         sums = (query_weights[start : start + _ROWS_PER_CHUNK] @ term_doc_weights).tocsr()
         for row in range(sums.shape[0]):
             begin, end = sums.indptr[row], sums.indptr[row + 1]
-            columns = sums.indices[begin:end]
-            scores = to_scores(sums.data[begin:end])
+            columns, sums_here = sums.indices[begin:end], sums.data[begin:end]
+            if allowed is not None:
+                keep = allowed[columns]
+                columns, sums_here = columns[keep], sums_here[keep]
+            scores = to_scores(sums_here)
             best = top_k(columns, scores, depth, tie_rank)
             columns_by_query.append(columns[best])
             ranked_scores.append(scores[best])

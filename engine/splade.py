@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from braid.engine.encoders import shared_encoder
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only
+from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only, filter_refused
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
@@ -108,9 +108,12 @@ class SpladeRetriever:
         """Whether a query token carries meaning under this retriever's stopword setting."""
         return not (self.config.query_stopwords and is_stopword_token(token))
 
-    def search(self, queries: Sequence[str], depth: int) -> list[Ranking]:
+    def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
+        """`allowed`: a filter's mask over the live documents (the matrix backend only)."""
         if depth <= 0 or not queries:
             return [[] for _ in queries]
+        if allowed is not None and self.backend == "lucene":
+            raise BraidError(filter_refused("splade"))
         query_impacts = self.encode(queries)
         if self.backend == "lucene":
             return self._search_lucene(query_impacts, depth)
@@ -120,6 +123,7 @@ class SpladeRetriever:
             # Lucene sums clause scores in double and returns a float; integer sums are exact.
             to_scores=lambda sums: sums.astype(np.float32),
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
+            allowed=allowed,
         )  # fmt: skip
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:

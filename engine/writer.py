@@ -33,6 +33,7 @@ from braid.indexing.impact_matrix import ImpactMatrix
 from braid.indexing.integrity import sha256
 from braid.indexing.layout import DELETES_FOLDER, DOCSTORE_NAME, EMBEDDINGS_FILE, ROOT_SEGMENT
 from braid.indexing.manifest import FORMAT_VERSION, FileRecord, Manifest, SegmentEntry
+from braid.indexing.metadata import flatten, merge_schemas
 from braid.indexing.readers import Document
 from braid.indexing.segments import Segment, deletion_file, open_segments, segment_name, write_deleted
 from braid.indexing.write_lock import WriteLock
@@ -107,6 +108,11 @@ class IndexWriter:
                 raise BraidError(f"document id {document.doc_id!r} is empty or holds white space")
             if document.doc_id in self._adds:
                 raise BraidError(f"document id {document.doc_id!r} appears twice in this batch")
+            if document.metadata:  # as readers give it: nested objects as dotted names
+                try:
+                    document = replace(document, metadata=flatten(document.metadata) or None)
+                except BraidError as error:
+                    raise BraidError(f"document {document.doc_id!r}: {error}") from None
             self._adds[document.doc_id] = document
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -197,13 +203,15 @@ class IndexWriter:
                 entry = SegmentEntry(entry.name, entry.docs, name, count)
             if entry.live_docs:
                 entries.append(entry)
+        schema = manifest.metadata
         if added:
             name = segment_name(generation)
             written = self._write_segment(manifest, name, added, f"{len(added)} documents added in generation {generation}")
             entries.append(SegmentEntry(name, written.doc_count))
+            schema = merge_schemas(schema, written.metadata)
         if doomed:
             sync_tree(self.path / DELETES_FOLDER)
-        return self._commit(manifest, entries, generation, _fingerprint(manifest, added, doomed, segments))
+        return self._commit(manifest, entries, generation, _fingerprint(manifest, added, doomed, segments), schema)
 
     def _compact(self, manifest: Manifest) -> Manifest:
         generation = manifest.generation + 1
@@ -211,15 +219,15 @@ class IndexWriter:
         name = segment_name(generation)
         reuse = _stored_vectors(manifest, segments)
         written = self._write_segment(manifest, name, _live_documents(segments), f"compaction of generation {manifest.generation}", reuse)
-        return self._commit(manifest, [SegmentEntry(name, written.doc_count)], generation, manifest.corpus_fingerprint)
+        return self._commit(manifest, [SegmentEntry(name, written.doc_count)], generation, manifest.corpus_fingerprint, written.metadata)
 
     def _write_segment(self, manifest: Manifest, name: str, documents: Iterable[Document], label: str, reuse: dict[str, Any] | None = None) -> Manifest:
         builders = {retriever: _builder(entry.kind, entry.params, self.threads) for retriever, entry in manifest.retrievers.items()}
-        written = write_documents(documents, Path(f"<{label}>"), self.path / name, builders, progress=self.progress, reuse=reuse)
+        written = write_documents(documents, Path(f"<{label}>"), self.path / name, builders, progress=self.progress, reuse=reuse, declared=manifest.metadata)
         sync_tree(self.path / name)
         return written
 
-    def _commit(self, manifest: Manifest, entries: list[SegmentEntry], generation: int, fingerprint: str) -> Manifest:
+    def _commit(self, manifest: Manifest, entries: list[SegmentEntry], generation: int, fingerprint: str, schema: dict[str, str]) -> Manifest:
         kept_root = any(entry.name == ROOT_SEGMENT for entry in entries)
         files: dict[str, FileRecord] = {name: record for name, record in manifest.files.items() if kept_root and not name.startswith(f"{DELETES_FOLDER}/")}
         for entry in entries:
@@ -234,6 +242,7 @@ class IndexWriter:
             doc_count=sum(entry.live_docs for entry in entries),
             corpus_fingerprint=fingerprint,
             files=files,
+            metadata=schema,
         )
         publish(self.path, fresh)
         return fresh

@@ -16,6 +16,7 @@ from braid.indexing.fingerprint import CorpusFingerprint
 from braid.indexing.integrity import record_files
 from braid.indexing.layout import DOCSTORE_NAME
 from braid.indexing.manifest import Manifest, RetrieverEntry
+from braid.indexing.metadata_columns import MetadataColumnsWriter
 from braid.indexing.readers import Document, read_corpus
 
 
@@ -33,10 +34,18 @@ class SubIndexBuilder(Protocol):
 BuilderFactory = Callable[[Path], SubIndexBuilder]
 
 
-def write_index(corpus_path: str | Path, out: str | Path, builders: Mapping[str, BuilderFactory], overwrite: bool = False, progress: bool = True) -> Manifest:
-    """Index the corpus at `corpus_path` into directory `out`, which appears only when complete
-    (braid.engine.build_index picks the builders from the retriever registry)."""
-    return write_documents(read_corpus(corpus_path), Path(corpus_path).absolute(), out, builders, overwrite, progress)
+def write_index(
+    corpus_path: str | Path,
+    out: str | Path,
+    builders: Mapping[str, BuilderFactory],
+    overwrite: bool = False,
+    progress: bool = True,
+    metadata: str | Path | None = None,
+) -> Manifest:
+    """Index the corpus at `corpus_path` (with fields from the `metadata` side file, if given) into
+    directory `out`, which appears only when complete (braid.engine.build_index picks the builders
+    from the retriever registry)."""
+    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress)
 
 
 def write_documents(
@@ -47,23 +56,28 @@ def write_documents(
     overwrite: bool = False,
     progress: bool = True,
     reuse: Mapping[str, Any] | None = None,
+    declared: Mapping[str, str] | None = None,
 ) -> Manifest:
     """Index `documents` (read from `source`, which errors name) into directory `out`, which appears
-    only when complete; `reuse` hands builders vectors already made for these documents."""
+    only when complete; `reuse` hands builders vectors already made for these documents;
+    `declared` is the metadata schema of the index a new segment joins."""
     with atomic_directory(out, overwrite=overwrite) as staging:
         made = [factory(staging) for factory in builders.values()]
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
+        columns = MetadataColumnsWriter(declared)
         fingerprint = CorpusFingerprint()
         try:
             for document in tqdm(documents, desc="reading documents", unit=" docs", disable=None if progress else True):
                 fingerprint.update(document)
                 docstore.add(document)
+                columns.add(document.doc_id, document.metadata)
                 for builder in made:
                     builder.add(document)
         finally:
             docstore.close()
         if fingerprint.doc_count == 0:
             raise DataError(source, None, "the corpus holds no documents")
+        schema = columns.finish(staging)
         context = BuildContext(staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {})
         entries = {builder.name: builder.finish(context) for builder in made}
         manifest = Manifest(
@@ -72,6 +86,7 @@ def write_documents(
             doc_count=fingerprint.doc_count,
             retrievers=entries,
             files=record_files(staging),
+            metadata=schema,
         )
         manifest.write(staging)
     return manifest

@@ -1,4 +1,4 @@
-"""The index's own copy of every document (id, title, text), by id and by build order.
+"""The index's own copy of every document (id, title, text, metadata), by id and by build order.
 
 Kept apart from Lucene so that any retriever (dense, HTTP /doc) can show titles and text, and so
 that encoders can re-read the corpus in length order without holding it in memory.
@@ -6,6 +6,7 @@ that encoders can re-read the corpus in length order without holding it in memor
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,18 +22,21 @@ class DocStoreWriter:
         self._connection = sqlite3.connect(str(path))
         self._connection.execute("PRAGMA journal_mode=OFF")
         self._connection.execute("PRAGMA synchronous=OFF")
-        self._connection.execute("CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL)")
-        self._pending: list[tuple[int, str, str, str]] = []
+        self._connection.execute(
+            "CREATE TABLE docs (ordinal INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT)"
+        )
+        self._pending: list[tuple[int, str, str, str, str | None]] = []
         self.count = 0
 
     def add(self, document: Document) -> None:
-        self._pending.append((self.count, document.doc_id, document.title, document.text))
+        metadata = json.dumps(document.metadata, ensure_ascii=False) if document.metadata else None
+        self._pending.append((self.count, document.doc_id, document.title, document.text, metadata))
         self.count += 1
         if len(self._pending) >= _BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", self._pending)
+        self._connection.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", self._pending)
         self._pending.clear()
 
     def close(self) -> None:
@@ -47,6 +51,9 @@ class DocStore:
     def __init__(self, path: str | Path) -> None:
         self._connection = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(docs)")}
+        # Docstores written before metadata existed have no such column: their documents have none.
+        self._fields = "id, title, text, metadata" if "metadata" in columns else "id, title, text, NULL"
 
     def ids(self) -> list[str]:
         """Every doc id, by ordinal (the column order of braid's matrices)."""
@@ -55,8 +62,8 @@ class DocStore:
 
     def get(self, doc_id: str) -> Document | None:
         with self._lock:
-            row = self._connection.execute("SELECT id, title, text FROM docs WHERE id = ?", (doc_id,)).fetchone()
-        return Document(*row) if row else None
+            row = self._connection.execute(f"SELECT {self._fields} FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return _document(row) if row else None
 
     def titles(self, doc_ids: Iterable[str]) -> dict[str, str]:
         return self._column(doc_ids, "title")
@@ -79,13 +86,18 @@ class DocStore:
         """All documents in build order (a separate cursor; does not hold the corpus in memory)."""
         with self._lock:
             cursor = self._connection.cursor()
-            cursor.execute("SELECT id, title, text FROM docs ORDER BY ordinal")
+            cursor.execute(f"SELECT {self._fields} FROM docs ORDER BY ordinal")
         while True:
             with self._lock:
                 rows = cursor.fetchmany(_BATCH)
             if not rows:
                 return
-            yield from (Document(*row) for row in rows)
+            yield from (_document(row) for row in rows)
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _document(row: tuple[str, str, str, str | None]) -> Document:
+    doc_id, title, text, metadata = row
+    return Document(doc_id, title, text, json.loads(metadata) if metadata else None)

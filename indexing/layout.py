@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MANIFEST_NAME = "manifest.json"
 DOCSTORE_NAME = "docs.sqlite"
+METADATA_FILE = "metadata.npz"  # per segment: the documents' metadata as typed columns (filters)
 FUSION_FILE = "fusion.json"  # written by `braid tune`
 # Inside a retriever's sub-folder:
 LUCENE_FOLDER = "lucene"  # Anserini's index (bm25, splade)

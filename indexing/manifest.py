@@ -74,6 +74,8 @@ class Manifest:
     # Each committed write makes a new generation; a fresh build is generation 1 with one segment.
     generation: int = 1
     segments: tuple[SegmentEntry, ...] = ()
+    # Metadata field -> type (indexing/metadata.py) over every segment: what filters may test.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.segments:
@@ -96,6 +98,7 @@ class Manifest:
             "files": {name: {"size": record.size, "sha256": record.sha256} for name, record in self.files.items()},
             "generation": self.generation,
             "segments": [segment.to_dict() for segment in self.segments],
+            **({"metadata": self.metadata} if self.metadata else {}),
         }
 
     def write(self, directory: str | Path) -> None:
@@ -137,6 +140,7 @@ class Manifest:
                     SegmentEntry(str(entry["name"]), int(entry["docs"]), entry.get("deleted"), int(entry.get("deleted_docs", 0)))
                     for entry in raw.get("segments", ())
                 ),
+                metadata={str(name): str(kind) for name, kind in raw.get("metadata", {}).items()},
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise BraidError(f"{path}: damaged manifest ({type(error).__name__}: {error})") from error
