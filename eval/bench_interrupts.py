@@ -93,11 +93,18 @@ def remains(out_dir: Path) -> dict[str, Any]:
     return {"hidden": hidden, "index": TARGET in names, "index_complete": (out_dir / TARGET / MANIFEST_NAME).is_file()}
 
 
+def _completed(trial: dict[str, Any]) -> bool:
+    """The build had finished when the signal came (braid ignores signals while it exits after a
+    finished command): exit 0, the index complete, nothing hidden left, no crash log."""
+    left = trial["left"]
+    return trial["exit_code"] == 0 and left["index_complete"] and not left["hidden"] and not trial["hs_err"] and not trial["orphans"]
+
+
 def classify(trial: dict[str, Any]) -> str:
     """One trial's verdict: "clean", "not clean", "finished before signal" or "hung"."""
     if trial.get("hung"):
         return "hung"
-    if trial["finished_before_signal"]:
+    if trial["finished_before_signal"] or _completed(trial):
         return "finished before signal"
     crash_free = not trial["hs_err"] and not trial["orphans"]
     if trial["signal"] == "SIGKILL":

@@ -41,6 +41,10 @@ def test_clean_means_the_right_code_and_line_and_nothing_left_or_a_next_build_th
     failed_next = {"exit_code": 1, "removed_leftovers": 0, "hidden": [".index.building-123-abcd0123"], "index": False, "index_complete": False, "hs_err": []}
     assert classify(_trial("SIGKILL", next_build=failed_next)) == "not clean"
     assert classify(_trial("SIGINT", exit_code=0, finished_before_signal=True)) == "finished before signal"
+    # The signal came while a finished build was exiting (signals are ignored then): complete, nothing left.
+    complete = {"hidden": [], "index": True, "index_complete": True}
+    assert classify(_trial("SIGTERM", exit_code=0, last_stderr_line="", left=complete)) == "finished before signal"
+    assert classify(_trial("SIGTERM", exit_code=0, left={**complete, "hidden": [".index.building-1-ab"]})) == "not clean"
     assert classify(_trial("SIGTERM", hung=True)) == "hung"
 
     trials = [
