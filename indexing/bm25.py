@@ -54,7 +54,7 @@ class BM25Builder:
         self._input = index_root / "_bm25_input"
         self._input.mkdir()
         self._analyzer = LuceneAnalyzer.shared()
-        self._term_docs = TermDocWriter()
+        self._term_docs = TermDocWriter(spill=self._folder / "_postings")
         self._config = config
         self._threads = threads
         self._handle: TextIO | None = None

@@ -7,11 +7,14 @@ numbers stay Lucene's: same tokens, same field statistics, same formula (engine/
 from __future__ import annotations
 
 import json
+import shutil
+import zipfile
 from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,14 +24,23 @@ from braid.indexing.layout import TERM_DOCS_FILE, VOCABULARY_FILE
 
 
 class TermDocWriter:
-    """Accumulates (term, doc, frequency) triples in compact arrays while the corpus streams past."""
+    """Collects (term, doc, frequency) postings while the corpus streams past, in bounded memory.
 
-    def __init__(self) -> None:
+    Postings are kept in compact arrays until `flush_postings` of them pile up; then they are
+    sorted by term and written to a run file in `spill` (a folder inside the staging index). `save`
+    merges the runs term block by term block straight into term_docs.npz, so no step holds more
+    than one block of the matrix beyond the vocabulary and one int32 length per document.
+    """
+
+    def __init__(self, spill: Path | None = None, flush_postings: int = 4_000_000) -> None:
         self._vocabulary: dict[str, int] = {}
         self._terms = array("i")
         self._docs = array("i")
         self._frequencies = array("i")
         self._lengths = array("i")
+        self._spill = spill
+        self._flush_postings = flush_postings
+        self._runs: list[Path] = []
 
     def add(self, tokens: list[str]) -> None:
         ordinal = len(self._lengths)
@@ -37,26 +49,102 @@ class TermDocWriter:
             self._docs.append(ordinal)
             self._frequencies.append(frequency)
         self._lengths.append(len(tokens))
+        if self._spill is not None and len(self._terms) >= self._flush_postings:
+            self._write_run()
+
+    def _write_run(self) -> None:
+        """Sort the buffered postings by term (docs stay ascending within a term) into one run file."""
+        assert self._spill is not None
+        terms = np.frombuffer(self._terms, dtype=np.int32)
+        order = np.argsort(terms, kind="stable")
+        counts = np.bincount(terms, minlength=len(self._vocabulary))
+        run = self._spill / f"run-{len(self._runs):05d}"
+        run.mkdir(parents=True)
+        np.save(run / "term_starts.npy", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        np.save(run / "docs.npy", np.frombuffer(self._docs, dtype=np.int32)[order])
+        np.save(run / "frequencies.npy", np.frombuffer(self._frequencies, dtype=np.int32)[order])
+        self._runs.append(run)
+        del terms
+        self._terms, self._docs, self._frequencies = array("i"), array("i"), array("i")
 
     def save(self, folder: Path) -> dict[str, int]:
         lengths = np.frombuffer(self._lengths, dtype=np.int32)
-        matrix = sp.csr_matrix(
-            (np.frombuffer(self._frequencies, dtype=np.int32), (np.frombuffer(self._terms, dtype=np.int32), np.frombuffer(self._docs, dtype=np.int32))),
-            shape=(len(self._vocabulary), len(lengths)),
-        )
-        matrix.sort_indices()
-        stats = {"doc_count": int(np.count_nonzero(lengths)), "total_terms": int(lengths.sum())}
-        np.savez(
-            folder / TERM_DOCS_FILE,
-            indptr=matrix.indptr,
-            indices=matrix.indices,
-            data=matrix.data,
-            doc_lengths=lengths,
-            doc_count=np.int64(stats["doc_count"]),
-            total_terms=np.int64(stats["total_terms"]),
-        )
+        stats = {"doc_count": int(np.count_nonzero(lengths)), "total_terms": int(lengths.sum(dtype=np.int64))}
+        if self._terms or not self._runs:
+            if self._spill is None:
+                self._spill = folder / "_postings"
+            self._write_run()
+        runs = [_Run(run, len(self._vocabulary)) for run in self._runs]
+        term_counts = sum((run.counts() for run in runs), np.zeros(len(self._vocabulary), dtype=np.int64))
+        postings = int(term_counts.sum())
+        index_type = np.int32 if postings < 2**31 else np.int64
+        indptr = np.concatenate([[0], np.cumsum(term_counts)]).astype(index_type)
+        with zipfile.ZipFile(folder / TERM_DOCS_FILE, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            _write_member(archive, "indptr", indptr)
+            for name in ("docs", "frequencies"):
+                with archive.open(f"{'indices' if name == 'docs' else 'data'}.npy", "w", force_zip64=True) as member:
+                    _write_header(member, np.dtype(index_type if name == "docs" else np.int32), postings)
+                    for block in _term_blocks(term_counts, self._flush_postings):
+                        member.write(_merged(runs, name, block).astype(index_type if name == "docs" else np.int32, copy=False).tobytes())
+            _write_member(archive, "doc_lengths", lengths)
+            _write_member(archive, "doc_count", np.int64(stats["doc_count"]))
+            _write_member(archive, "total_terms", np.int64(stats["total_terms"]))
+        for run in self._runs:
+            shutil.rmtree(run)
+        if self._spill is not None and self._spill.is_dir() and not any(self._spill.iterdir()):
+            self._spill.rmdir()
         (folder / VOCABULARY_FILE).write_text(json.dumps(list(self._vocabulary)), encoding="utf-8")
-        return {"vocabulary": len(self._vocabulary), "postings": int(matrix.nnz), **stats}
+        return {"vocabulary": len(self._vocabulary), "postings": postings, **stats}
+
+
+class _Run:
+    """One run file: postings sorted by term; terms at or beyond its vocabulary size have none."""
+
+    def __init__(self, folder: Path, vocabulary: int) -> None:
+        self.folder = folder
+        starts = np.load(folder / "term_starts.npy")
+        self.starts = np.concatenate([starts, np.full(vocabulary + 1 - len(starts), starts[-1], dtype=np.int64)])
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def slice(self, name: str, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """The values (docs or frequencies) of terms [first, last), and each one's term."""
+        values = np.load(self.folder / f"{name}.npy", mmap_mode="r")
+        begin, end = int(self.starts[first]), int(self.starts[last])
+        piece = np.array(values[begin:end])
+        del values
+        terms = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(self.starts[first : last + 1]))
+        return piece, terms
+
+
+def _term_blocks(term_counts: np.ndarray, postings: int) -> list[tuple[int, int]]:
+    """Consecutive term ranges holding about `postings` postings each (one term may hold more)."""
+    ends = np.cumsum(term_counts)
+    blocks, first = [], 0
+    while first < len(term_counts):
+        reached = (ends[first - 1] if first else 0) + postings
+        last = max(first + 1, int(np.searchsorted(ends, reached, side="right")))
+        blocks.append((first, min(last, len(term_counts))))
+        first = last
+    return blocks
+
+
+def _merged(runs: list[_Run], name: str, block: tuple[int, int]) -> np.ndarray:
+    """Terms [first, last) of every run, term by term, each term's postings in run (= doc) order."""
+    pieces = [run.slice(name, *block) for run in runs]
+    values = np.concatenate([piece for piece, _ in pieces])
+    terms = np.concatenate([terms for _, terms in pieces])
+    return values[np.argsort(terms, kind="stable")]
+
+
+def _write_header(member: IO[bytes], dtype: np.dtype, length: int) -> None:
+    np.lib.format.write_array_header_1_0(member, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (length,)})
+
+
+def _write_member(archive: zipfile.ZipFile, name: str, value: np.ndarray | np.generic) -> None:
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
 
 
 @dataclass(frozen=True)
