@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from braid.cli.options import data_dir_option
+from braid.cli.options import data_dir_option, filter_option, read_filter
 from braid.indexing.config import DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
 
 
@@ -47,6 +47,7 @@ from braid.indexing.config import DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISI
     default=None,
     help="Rewrite the scores of this regression file's conditions with this run's.",
 )
+@filter_option
 @data_dir_option
 def bench_command(
     datasets: str,
@@ -60,6 +61,7 @@ def bench_command(
     readme: str | None,
     check_path: str | None,
     record_path: str | None,
+    filter_text: str | None,
     data_dir: str | None,
 ) -> None:
     """Index, tune, run and score every retriever alone and every fusion variant; print the table."""
@@ -73,8 +75,13 @@ def bench_command(
     if not names:
         raise BraidError("--datasets needs at least one dataset name or path")
     chosen = check_retriever_names(retrievers.split(","))
+    filter_json = read_filter(filter_text)
+    if filter_json is not None and (check_path or record_path or readme):
+        raise BraidError("--filter changes every score: it cannot be combined with --check, --record or --readme (they hold unfiltered scores)")
     command = f"braid bench --datasets {','.join(names)} --retrievers {','.join(chosen)} --precision {precision}"
-    settings = BenchSettings(names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision)
+    if filter_json is not None:
+        command += f" --filter '{filter_json}'"
+    settings = BenchSettings(names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision, filter_json)
     # A broken file fails before the long run.
     expected = read_regressions(Path(check_path)) if check_path else None
     recorded = read_regressions(Path(record_path)) if record_path else None

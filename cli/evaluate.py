@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import data_dir_option, fusion_options, open_engine, retrievers_option, search_overrides
+from braid.cli.options import data_dir_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
 from braid.fusion.types import EVAL_DEPTH
 
 
@@ -20,6 +20,7 @@ from braid.fusion.types import EVAL_DEPTH
 @click.option("--run", "run_path", type=click.Path(dir_okay=False), default=None, help="Also write a TREC run file.")
 @click.option("--keep-self-hits", is_flag=True, help="Keep hits whose doc id equals the query id (BEIR drops them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@filter_option
 @retrievers_option
 @search_overrides
 @fusion_options
@@ -32,20 +33,23 @@ def eval_command(
     run_path: str | None,
     keep_self_hits: bool,
     as_json: bool,
+    filter_text: str | None,
     retrievers: str | None,
     data_dir: str | None,
     **overrides: Any,
 ) -> None:
-    """Evaluate INDEX_DIR on the judged queries of DATA's --split."""
+    """Evaluate INDEX_DIR on the judged queries of DATA's --split (with --filter: over matching documents only)."""
     from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import DEFAULT_METRICS, evaluate
     from braid.eval.runs import write_trec_run
 
+    filter_json = read_filter(filter_text)
     dataset = resolve_dataset(data, data_dir)
     split_data = dataset.load_split(split)
     with open_engine(index_dir, retrievers, **overrides) as engine:
+        applied = engine.apply_filter(filter_json) if filter_json is not None else None
         started = time.perf_counter()
-        run = engine.run(split_data.queries, depth=depth)
+        run = engine.run(split_data.queries, depth=depth, filter=filter_json)
         seconds = time.perf_counter() - started
         settings = {name: _settings(retriever) for name, retriever in engine.retrievers.items()}
         fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
@@ -59,6 +63,7 @@ def eval_command(
         "depth": depth,
         "retrievers": settings,
         "fusion": fusion,
+        "filter": applied.to_dict() if applied else None,
         "metrics": result.means,
         "search_seconds": round(seconds, 3),
         "queries_per_second": round(len(split_data.queries) / seconds, 1) if seconds > 0 else None,
@@ -69,6 +74,8 @@ def eval_command(
     click.echo(f"{dataset.name} / {split}: {result.num_queries} queries, depth {depth}, retrievers {json.dumps(settings)}")
     if fusion:
         click.echo(f"fusion: {json.dumps(fusion)}")
+    if applied is not None:
+        click.echo(applied.describe())
     for name, value in result.means.items():
         click.echo(f"  {name:<12} {value:.4f}")
     click.echo(f"  searched in {seconds:.2f} s ({report['queries_per_second']} q/s)")

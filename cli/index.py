@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from braid.cli.options import F, data_dir_option
+from braid.cli.options import F, data_dir_option, metadata_option
 from braid.indexing.config import (
     DEFAULT_DENSE_MODEL,
     DEFAULT_PRECISION,
@@ -70,6 +70,7 @@ def precision_option(name: str) -> Callable[[F], F]:
     help="Drop stopword and punctuation tokens from SPLADE query vectors by default.",
 )
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
+@metadata_option
 @data_dir_option
 def index_command(
     data: str,
@@ -95,9 +96,13 @@ def index_command(
     doc_top_terms: int,
     splade_query_stopwords: bool,
     threads: int,
+    metadata_path: str | None,
     data_dir: str | None,
 ) -> None:
-    """Index the corpus of DATA (a path, or a dataset name under --data-dir) into --out."""
+    """Index the corpus of DATA (a path, or a dataset name under --data-dir) into --out.
+
+    Fields beyond id, title and text (BEIR's metadata object, other JSONL fields, or --metadata)
+    are kept, typed, for filters."""
     from braid.engine.build import build_index
     from braid.eval.datasets import resolve_dataset
 
@@ -136,6 +141,8 @@ def index_command(
         configs={name: config for name, config in configs.items() if name in names},
         overwrite=overwrite,
         threads=threads,
+        metadata=metadata_path,
     )
     elapsed = time.perf_counter() - started
-    click.echo(f"indexed {manifest.doc_count} documents of {dataset.name} into {out} ({', '.join(manifest.retrievers)}) in {elapsed:.1f} s")
+    fields = f"; metadata fields: {', '.join(f'{name} ({kind})' for name, kind in manifest.metadata.items())}" if manifest.metadata else ""
+    click.echo(f"indexed {manifest.doc_count} documents of {dataset.name} into {out} ({', '.join(manifest.retrievers)}) in {elapsed:.1f} s{fields}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -72,6 +73,38 @@ def fusion_options(function: F) -> F:
     function = click.option("--weights", default=None, metavar="NAME=W,...", help="Per-retriever weights, e.g. bm25=0.2,splade=0.3,dense=0.5.")(function)
     function = click.option("--norm", type=click.Choice(NORMALIZATIONS), default=None, help="Score normalization (cc).")(function)
     return click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Convex combination or Reciprocal Rank Fusion.")(function)
+
+
+def filter_option(function: F) -> F:
+    return click.option(
+        "--filter",
+        "filter_text",
+        default=None,
+        metavar="JSON",
+        help='Keep only documents whose metadata match, e.g. \'{"range": {"year": {"gte": 2015}}}\' '
+        "(term, terms, range, exists, and, or, not; README: Filters); @FILE reads it from a file.",
+    )(function)
+
+
+def read_filter(filter_text: str | None) -> str | None:
+    """The filter's JSON text: given inline, or read from the file named after '@'."""
+    if filter_text is None or not filter_text.startswith("@"):
+        return filter_text
+    path = Path(filter_text[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise BraidError(f"--filter {filter_text}: cannot read {path}: {error.strerror or error}") from None
+
+
+def metadata_option(function: F) -> F:
+    return click.option(
+        "--metadata",
+        "metadata_path",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        help="A JSONL side file of filterable fields, one object per document with its id in _id or id.",
+    )(function)
 
 
 def split_names(value: str | None) -> list[str] | None:

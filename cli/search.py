@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import fusion_options, open_engine, retrievers_option, search_overrides
+from braid.cli.options import filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
 from braid.fusion.types import SEARCH_DEPTH
 
 _TITLE_WIDTH = 70
@@ -27,20 +27,28 @@ _TITLE_WIDTH = 70
     show_default=True,
     help="Skip this many hits (page 2 of 10: --offset 10); offset + k must fit in --depth.",
 )
+@filter_option
 @retrievers_option
 @search_overrides
 @fusion_options
-def search_command(index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, retrievers: str | None, **overrides: Any) -> None:
+def search_command(
+    index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, filter_text: str | None, retrievers: str | None, **overrides: Any
+) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
+    filter_json = read_filter(filter_text)
     with open_engine(index_dir, retrievers, **overrides) as engine:
-        hits = engine.search(query, k=k, depth=depth, offset=offset)
+        applied = engine.apply_filter(filter_json) if filter_json is not None else None  # a bad filter fails before any search
+        hits = engine.search(query, k=k, depth=depth, offset=offset, filter=filter_json)
         if as_json:
             fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
             payload = {
-                "query": query, "k": k, "offset": offset, "retrievers": list(engine.retrievers), "fusion": fusion, "hits": [hit.to_dict() for hit in hits],
+                "query": query, "k": k, "offset": offset, "retrievers": list(engine.retrievers), "fusion": fusion,
+                "filter": applied.to_dict() if applied else None, "hits": [hit.to_dict() for hit in hits],
             }  # fmt: skip
             click.echo(json.dumps(payload, ensure_ascii=False))
             return
+        if applied is not None:
+            click.echo(applied.describe())
         if not hits:
             click.echo("no hits")
             return

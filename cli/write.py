@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from braid.cli.options import data_dir_option
+from braid.cli.options import data_dir_option, metadata_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,19 +39,23 @@ def json_option(function: F) -> F:
 @merge_policy_options
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
 @json_option
+@metadata_option
 @data_dir_option
-def add_command(index_dir: str, data: str, max_segments: int | None, max_deleted: float | None, threads: int, as_json: bool, data_dir: str | None) -> None:
+def add_command(
+    index_dir: str, data: str, max_segments: int | None, max_deleted: float | None, threads: int, as_json: bool, metadata_path: str | None, data_dir: str | None
+) -> None:
     """Add the documents of DATA to INDEX_DIR (a document whose id is already there replaces it).
 
     DATA is anything `braid index` reads: a BEIR folder, a dataset name, a JSONL or TSV file. Only
-    new or changed documents are encoded; the change is one new generation of the index."""
+    new or changed documents are encoded; the change is one new generation of the index. Metadata
+    (in the documents or from --metadata) must keep the types the index's fields have."""
     from braid.engine.writer import IndexWriter
     from braid.eval.datasets import resolve_dataset
     from braid.indexing.readers import read_corpus
 
     corpus = resolve_dataset(data, data_dir).require_corpus()
     with IndexWriter(index_dir, _policy(max_segments, max_deleted), progress=not as_json, threads=threads) as writer:
-        writer.add(read_corpus(corpus))
+        writer.add(read_corpus(corpus, metadata_path))
     _report(writer.last_report, as_json, index_dir)
 
 

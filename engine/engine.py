@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from braid.engine.filter_mask import AppliedFilter, FilterMasks
+from braid.engine.filters import FilterError
 from braid.engine.hits import Hit
 from braid.engine.registry import open_retriever, retriever_kind
-from braid.engine.retriever import Ranking, Retriever
+from braid.engine.retriever import Ranking, Retriever, filter_refused
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, Contribution, FusedHit
@@ -227,7 +228,7 @@ class Engine:
         """Check `filter` against the index's metadata fields (FilterError names the bad part) and
         say which documents it keeps: how explanations and responses report it."""
         with self._using() as generation:
-            return generation.filters.apply(filter)
+            return _applied(generation, filter)
 
     def _retrieve(
         self, retrievers: Mapping[str, Retriever], queries: Sequence[str], depth: int, timings: dict[str, float] | None, allowed: np.ndarray | None = None
@@ -473,15 +474,24 @@ def _manifest_stamp(path: Path) -> tuple[int, int, int]:
 
 
 def _allowed(generation: Generation, filter: FilterSpec | None) -> np.ndarray | None:
-    return None if filter is None else generation.filters.apply(filter).allowed
+    return None if filter is None else _applied(generation, filter).allowed
+
+
+def _applied(generation: Generation, filter: FilterSpec) -> AppliedFilter:
+    """The filter's mask, after checking that every retriever searched can apply it (before any search starts)."""
+    applied = generation.filters.apply(filter)
+    for name, retriever in generation.retrievers.items():
+        if getattr(retriever, "backend", None) == "lucene":
+            raise FilterError("filter", filter_refused(name))
+        if "allowed" not in inspect.signature(retriever.search).parameters:
+            raise FilterError("filter", f"retriever {name!r} cannot filter (its search takes no `allowed` mask)")
+    return applied
 
 
 def _search(retriever: Retriever, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
     if allowed is None:
         return retriever.search(queries, depth)
-    if "allowed" not in inspect.signature(retriever.search).parameters:
-        raise BraidError(f"retriever {retriever.name!r} cannot filter (its search takes no `allowed` mask)")
-    return retriever.search(queries, depth, allowed=allowed)
+    return retriever.search(queries, depth, allowed=allowed)  # _applied checked that it can
 
 
 def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., Any], *args: Any) -> Any:

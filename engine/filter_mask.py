@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from braid.engine.filters import Filter, canonical, matching, parse_filter
+from braid.engine.filters import Filter, canonical, fields_used, matching, parse_filter
 from braid.indexing.metadata_columns import MetadataColumns
 from braid.indexing.segments import Segment
 
@@ -23,12 +24,17 @@ class AppliedFilter:
     """`allowed[i]`: the i-th live document (LiveDocStore.ids() order) matches; `matched` of `total`."""
 
     query: Filter
+    text: str  # the filter as canonical JSON
     allowed: np.ndarray
     matched: int
     total: int
 
     def describe(self) -> str:
         return f"filter applied: {self.matched:,} of {self.total:,} documents match"
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a JSON answer reports: the filter's fields and how many live documents it keeps."""
+        return {"filter": json.loads(self.text), "fields": list(fields_used(self.query)), "matched": self.matched, "documents": self.total}
 
 
 class FilterMasks:
@@ -59,7 +65,7 @@ class FilterMasks:
             mask = matching(query, segment_columns)
             parts.append(mask if segment.live is None else mask[segment.live])
         allowed = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-        applied = AppliedFilter(query, allowed, int(np.count_nonzero(allowed)), len(allowed))
+        applied = AppliedFilter(query, key, allowed, int(np.count_nonzero(allowed)), len(allowed))
         with self._lock:
             self._cache[key] = applied
             while len(self._cache) > _CACHED_MASKS:

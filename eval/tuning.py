@@ -32,15 +32,17 @@ def tune_fusion(
     methods: Sequence[str] = FUSION_METHODS,
     depth: int = EVAL_DEPTH,
     progress: Callable[[str], None] | None = None,
+    filter: str | None = None,
 ) -> Tuning:
-    """Every retriever's lists are fetched once; the sweep then costs fusion time only."""
+    """Every retriever's lists are fetched once (over the documents `filter` keeps); the sweep then
+    costs fusion time only."""
     names = list(engine.retrievers)
     if len(names) < 2:
         raise BraidError(f"tuning fusion needs at least two retrievers; this index (or --retrievers) gives {', '.join(names)}")
     query_ids = [query_id for query_id in split.queries if query_id in split.qrels]
     texts = [split.queries[query_id] for query_id in query_ids]
     started = time.perf_counter()
-    per_retriever = engine.retrieve(texts, depth)
+    per_retriever = engine.retrieve(texts, depth, filter=filter)
     exact = engine.exact_scores(texts, per_retriever) if "cc" in methods else None
     retrieved = time.perf_counter() - started
     queries = labelled_queries(query_ids, per_retriever, split.qrels, exact)

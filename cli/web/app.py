@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -39,6 +40,7 @@ from braid.cli.web.schemas import (
     SNIPPET_CHARS,
     Document,
     DocumentBatch,
+    FilterReport,
     Health,
     SearchHit,
     SearchRequest,
@@ -47,6 +49,7 @@ from braid.cli.web.schemas import (
     WriteReport,
 )
 from braid.engine.engine import Engine
+from braid.engine.filters import FilterError
 from braid.engine.writer import CommitReport, IndexWriter
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
@@ -109,6 +112,11 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
     async def invalid_request(_: Any, error: RequestValidationError) -> Response:
         return _problems(422, [{key: value for key, value in problem.items() if key != "url"} for problem in error.errors()])
 
+    @app.exception_handler(FilterError)
+    async def bad_filter(_: Any, error: FilterError) -> Response:
+        # The schema allows any object; the index's fields decide whether it is a filter: still a 422.
+        return _problems(422, [{"type": "filter_error", "loc": ["body", *_filter_path(error.where)], "msg": str(error)}])
+
     @app.exception_handler(RequestProblem)
     async def bad_request(_: Any, error: RequestProblem) -> Response:
         return _problems(400, [{"type": "value_error", "loc": ["body", *error.field], "msg": error.message}])
@@ -134,21 +142,23 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         limits = {"max_query_chars": MAX_QUERY_CHARS, "max_k": MAX_K, "max_depth": MAX_DEPTH, "max_body_bytes": MAX_BODY_BYTES}
         return Health(
             status="ok", index=engine.path.name, documents=engine.manifest.doc_count,
-            retrievers=list(engine.retrievers), fusion=engine.fusion.to_dict(), limits=limits,
+            retrievers=list(engine.retrievers), fusion=engine.fusion.to_dict(), fields=dict(engine.manifest.metadata), limits=limits,
         )  # fmt: skip
 
     @app.post("/search", response_model=SearchResponse)
     def search(request: SearchRequest) -> SearchResponse:
         engine.refresh()  # a writer's new generation, if any (a stat of the manifest otherwise)
         fusion, view = _settings_for(engine, request)
+        applied = view.apply_filter(request.filter) if request.filter is not None else None  # FilterError: a 422
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings, offset=request.offset)
+        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings, offset=request.offset, filter=request.filter)
         texts = engine.docstore.snippets((hit.doc_id for hit in hits), SNIPPET_CHARS)
         timings["total"] = 1000 * (time.perf_counter() - started)
         return SearchResponse(
             query=request.query, k=request.k, depth=request.depth, offset=request.offset, retrievers=list(view.retrievers),
             fusion=fusion.to_dict() if len(view.retrievers) > 1 else None,
+            filter=FilterReport(**applied.to_dict()) if applied is not None else None,
             hits=[
                 SearchHit(
                     rank=hit.rank, doc_id=hit.doc_id, score=hit.score, title=hit.title, snippet=texts.get(hit.doc_id, ""),
@@ -211,7 +221,7 @@ def _add_write_routes(app: FastAPI, engine: Engine, token: str) -> None:
 
     @app.post("/docs", response_model=WriteReport, dependencies=[Depends(authorized)])
     def add_documents(batch: DocumentBatch) -> WriteReport:
-        records = [Record(document.id, document.title, document.text) for document in batch.documents]
+        records = [Record(document.id, document.title, document.text, document.metadata or None) for document in batch.documents]
         return WriteReport(**commit("documents", lambda writer: writer.add(records)).to_dict())
 
     @app.delete("/docs/{doc_id:path}", response_model=WriteReport, dependencies=[Depends(authorized)])
@@ -237,6 +247,11 @@ def _settings_for(engine: Engine, request: SearchRequest) -> tuple[FusionConfig,
         with blame("fusion", "weights"):
             fusion.check_retrievers(chosen)
     return fusion, engine.view(chosen, fusion)  # checked above: a failure now is the engine's
+
+
+def _filter_path(where: str) -> list[str | int]:
+    """FilterError's "filter.and[1].term.year" as a pydantic-style location: filter, and, 1, term, year."""
+    return [int(number) if number else name for number, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", where)]
 
 
 def _page_file(name: str) -> str:

@@ -3,7 +3,7 @@ one is refused (422) before it reaches the engine."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -67,6 +67,10 @@ class SearchRequest(BaseModel):
     offset: int = Field(default=0, ge=0, le=MAX_DEPTH, description="Hits to skip (pagination); offset + k must fit in depth.")
     retrievers: list[str] | None = Field(default=None, min_length=1, max_length=8)
     fusion: FusionSettings | None = None
+    filter: dict[str, Any] | None = Field(
+        default=None,
+        description='Keep only documents whose metadata match, e.g. {"range": {"year": {"gte": 2015}}}: term, terms, range, exists, and, or, not.',
+    )
 
     @field_validator("offset")
     @classmethod
@@ -112,6 +116,13 @@ class SearchHit(BaseModel):
     sources: dict[str, Source]
 
 
+class FilterReport(BaseModel):
+    filter: dict[str, Any]
+    fields: list[str]
+    matched: int = Field(description="Live documents the filter keeps; every retriever searched only these.")
+    documents: int = Field(description="Live documents in the index.")
+
+
 class SearchResponse(BaseModel):
     query: str
     k: int
@@ -119,6 +130,7 @@ class SearchResponse(BaseModel):
     offset: int
     retrievers: list[str]
     fusion: dict[str, object] | None
+    filter: FilterReport | None = None
     hits: list[SearchHit]
     timings_ms: dict[str, float] = Field(description="Wall time per retriever (they run in parallel), for fusion, and in total.")
 
@@ -135,6 +147,7 @@ class Health(BaseModel):
     documents: int
     retrievers: list[str]
     fusion: dict[str, object]
+    fields: dict[str, str] = Field(description="The metadata fields filters can use, with their types.")
     limits: dict[str, int]
 
 
@@ -144,6 +157,7 @@ class NewDocument(BaseModel):
     id: str = Field(min_length=1, max_length=MAX_DOC_ID_CHARS)
     title: str = Field(default="", max_length=MAX_DOC_CHARS)
     text: str = Field(default="", max_length=MAX_DOC_CHARS)
+    metadata: dict[str, Any] | None = Field(default=None, description="Filterable fields; each keeps the type the index gives it.")
 
     @field_validator("id")
     @classmethod

@@ -47,7 +47,13 @@ class MethodResult:
 
 
 def run_methods(
-    engine: Engine, methods: Sequence[Method], split: Split, metrics: Sequence[str], runs_dir: Path, on_done: Callable[[str], None]
+    engine: Engine,
+    methods: Sequence[Method],
+    split: Split,
+    metrics: Sequence[str],
+    runs_dir: Path,
+    on_done: Callable[[str], None],
+    filter: str | None = None,
 ) -> list[MethodResult]:
     """Each method's full run at evaluation depth, timed cold (query vectors encoded afresh)."""
     results = []
@@ -55,7 +61,7 @@ def run_methods(
         view = engine.view(method.retrievers, method.fusion)
         engine.forget_queries()
         started = time.perf_counter()
-        run = view.run(split.queries, depth=EVAL_DEPTH)
+        run = view.run(split.queries, depth=EVAL_DEPTH, filter=filter)
         seconds = time.perf_counter() - started
         run_file = runs_dir / f"{method.name}.trec"
         write_trec_run(run, run_file, tag=f"braid-{method.name}")
@@ -66,12 +72,12 @@ def run_methods(
     return results
 
 
-def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str]) -> None:
+def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str], filter: str | None = None) -> None:
     """Single-query p50/p99 of every method, taking turns query by query (see interleaved_latency)."""
     views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
 
     def searcher(view: Engine) -> Callable[[str], object]:
-        return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH)
+        return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
 
     timed = interleaved_latency({name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries)
     for result in results:

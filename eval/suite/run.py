@@ -48,6 +48,7 @@ class BenchSettings:
     tune_step: float = 0.1
     command: str = "braid bench"
     precision: str = DEFAULT_PRECISION  # of the dense and SPLADE encodings
+    filter: str | None = None  # every method searches only the documents this filter keeps
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
             step(f"tune fusion on {dataset_plan.tuning_split}")
             tuning = tune_fusion(
                 engine, dataset.name, dataset.load_split(dataset_plan.tuning_split),
-                Metric.parse(dataset_plan.headline), settings.tune_step,
+                Metric.parse(dataset_plan.headline), settings.tune_step, filter=settings.filter,
             )  # fmt: skip
             write_tuned(index_dir, tuning.winner.config, tuning.tuned_on)
             sweep_png = folder / "fusion_sweep.png"
@@ -142,10 +143,11 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
             bar.update(1)
             step(f"ran {name}")
 
+        applied = engine.apply_filter(settings.filter).to_dict() if settings.filter is not None else None
         step(f"run {methods[0].name}")
-        results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done)
+        results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done, settings.filter)
         step("single-query latency")
-        measure_latency(engine, results, list(split.queries.values())[: settings.latency_queries])
+        measure_latency(engine, results, list(split.queries.values())[: settings.latency_queries], settings.filter)
         bar.update(1)
     best_single = add_significance(results, dataset_plan.headline)
     per_query = {result.method.name: result.per_query for result in results}
@@ -159,6 +161,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         "best_single": best_single,
         "index": record.to_dict(),
         "tuning": tuning_report,
+        "filter": applied,
         "methods": [result.row() for result in results],
         "per_query_file": str(folder / "per_query.json"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,7 +43,9 @@ def dataset_table(report: Mapping[str, Any]) -> str:
         f"p vs BM25 ({metric_label(headline)}; t / rand.)", f"p vs best single ({report['best_single']})",
         "p50 ms", "p99 ms", "q/s",
     ]  # fmt: skip
-    lines = [f"**{report['dataset']}** ({report['split']}, {report['queries']} queries)", "", _row(header), _row(["---"] * len(header))]
+    applied = report.get("filter")
+    scope = f"; filter {json.dumps(applied['filter'])}: {applied['matched']:,} of {applied['documents']:,} documents" if applied else ""
+    lines = [f"**{report['dataset']}** ({report['split']}, {report['queries']} queries{scope})", "", _row(header), _row(["---"] * len(header))]
     for row in report["methods"]:
         latency = row.get("latency_ms") or {}
         cells = [

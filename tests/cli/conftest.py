@@ -55,3 +55,19 @@ def slashed_index(scifact_small: Path, tmp_path_factory: pytest.TempPathFactory)
     out = tmp_path_factory.mktemp("indexes") / "slashed"
     build_index(folder / "corpus.jsonl", out, retrievers=["bm25"], progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def metadata_index(scifact_small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BM25 over the 200-document slice with synthetic metadata (braid.eval.synthetic_metadata), built by `braid index --metadata`."""
+    from braid.eval.synthetic_metadata import write_side_file
+    from braid.indexing.readers import read_corpus
+    from tests.support.cli import braid
+
+    folder = tmp_path_factory.mktemp("metadata")
+    side = write_side_file((document.doc_id for document in read_corpus(scifact_small / "corpus.jsonl")), folder / "metadata.jsonl")
+    out = folder / "index"
+    result = braid("index", str(scifact_small), "--out", str(out), "--retrievers", "bm25", "--metadata", str(side))
+    assert result.returncode == 0, result.stderr
+    assert "metadata fields: bucket (integer), category (keyword), published (date)" in result.stdout
+    return out

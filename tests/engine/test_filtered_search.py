@@ -5,7 +5,6 @@ answer and return k hits whenever k documents match; after writes, filters equal
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,19 +14,10 @@ import pytest
 
 from braid.engine import Engine, build_index
 from braid.engine.writer import IndexWriter, MergePolicy
+from braid.eval.synthetic_metadata import metadata_of, write_side_file
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DenseConfig
 from braid.indexing.readers import Document, read_corpus, write_corpus
-
-
-def bucket(doc_id: str) -> int:
-    """0..999, fixed per id: `bucket < n` keeps about n/1000 of the documents."""
-    return int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 1000
-
-
-def metadata_of(doc_id: str) -> dict[str, Any]:
-    return {"bucket": bucket(doc_id), "category": f"c{bucket(doc_id) % 7}", "published": f"{1990 + bucket(doc_id) % 30}-06-01"}
-
 
 # Selectivities 50%, 10%, 3% (fewer than k documents of the slice), 1% (one document of it).
 SELECTIVE = [{"range": {"bucket": {"lt": 500}}}, {"range": {"bucket": {"lt": 100}}}, {"range": {"bucket": {"lt": 30}}}, {"range": {"bucket": {"lt": 10}}}]
@@ -39,9 +29,7 @@ FILTERS = [*SELECTIVE, COMBINED]
 def index(scifact_small: Path, embedding_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 200-document slice with a metadata side file (its vectors come from the shared cache)."""
     folder = tmp_path_factory.mktemp("filtered")
-    side = folder / "metadata.jsonl"
-    ids = [document.doc_id for document in read_corpus(scifact_small / "corpus.jsonl")]
-    side.write_text("".join(json.dumps({"_id": doc_id, **metadata_of(doc_id)}) + "\n" for doc_id in ids), encoding="utf-8")
+    side = write_side_file((document.doc_id for document in read_corpus(scifact_small / "corpus.jsonl")), folder / "metadata.jsonl")
     build_index(scifact_small / "corpus.jsonl", folder / "index", ["bm25", "splade", "dense"], progress=False, metadata=side)
     return folder / "index"
 

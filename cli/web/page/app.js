@@ -54,6 +54,8 @@ function settings(side) {
 async function search(side) {
   const body = { query: $("#query").value, k: Number($("#k").value) || 10 };
   if (state.retrievers.length > 1) body.fusion = settings(side);
+  const filter = readFilter();
+  if (filter !== null) body.filter = filter;
   const response = await fetch("/search", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const payload = await response.json();
   if (!response.ok) {
@@ -61,6 +63,22 @@ async function search(side) {
     throw new Error(`${response.status}: ${detail}`);
   }
   return payload;
+}
+
+function readFilter() {
+  const text = $("#filter").value.trim();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`filter: not JSON (${error.message})`);
+  }
+}
+
+function renderFilter(payload) {
+  const info = $("#filter-info");
+  info.hidden = !payload.filter;
+  if (payload.filter) info.textContent = `filter applied: ${payload.filter.matched.toLocaleString()} of ${payload.filter.documents.toLocaleString()} documents match`;
 }
 
 function renderHits(list, payload, other) {
@@ -107,14 +125,17 @@ function renderTimings(target, payload) {
 async function runSearch() {
   if (!$("#query").value.trim()) return;
   $("#error").hidden = true;
+  $("#filter-info").hidden = true;
   try {
     if (!$("#compare-tab").hidden) {
       const [left, right] = await Promise.all([search("left"), search("right")]);
       renderHits($("#hits-left"), left, null); renderTimings($("#timings-left"), left);
       renderHits($("#hits-right"), right, left); renderTimings($("#timings-right"), right);
+      renderFilter(left);
     } else {
       const payload = await search("main");
       renderHits($("#hits-main"), payload, null); renderTimings($("#timings-main"), payload);
+      renderFilter(payload);
     }
   } catch (error) {
     $("#error").textContent = error.message; $("#error").hidden = false;
@@ -125,6 +146,10 @@ async function start() {
   const health = await (await fetch("/health")).json();
   state.retrievers = health.retrievers; state.fusion = health.fusion;
   $("#index-info").textContent = `${health.index}: ${health.documents.toLocaleString()} documents, ${health.retrievers.join(" + ")}`;
+  const fields = Object.entries(health.fields || {});
+  $("#filter").placeholder = fields.length
+    ? `filter (JSON) on ${fields.map(([name, kind]) => `${name} (${kind})`).join(", ")}, e.g. {"term": {"${fields[0][0]}": …}}`
+    : "filter (JSON): this index has no metadata fields";
   for (const container of document.querySelectorAll(".controls")) {
     if (health.retrievers.length > 1) buildControls(container); else container.hidden = true;
   }
