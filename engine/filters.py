@@ -30,6 +30,7 @@ class FilterError(BraidError):
 
     def __init__(self, where: str, message: str) -> None:
         self.where = where
+        self.reason = message
         super().__init__(f"{where}: {message}")
 
 

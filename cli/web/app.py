@@ -115,7 +115,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
     @app.exception_handler(FilterError)
     async def bad_filter(_: Any, error: FilterError) -> Response:
         # The schema allows any object; the index's fields decide whether it is a filter: still a 422.
-        return _problems(422, [{"type": "filter_error", "loc": ["body", *_filter_path(error.where)], "msg": str(error)}])
+        return _problems(422, [{"type": "filter_error", "loc": ["body", *_filter_path(error.where)], "msg": error.reason}])
 
     @app.exception_handler(RequestProblem)
     async def bad_request(_: Any, error: RequestProblem) -> Response:
