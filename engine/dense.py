@@ -230,7 +230,7 @@ _SCAN_ALWAYS = 4096
 def filtered_fetch(matching: int, live: int, depth: int, plan: str = "auto") -> int | None:
     """How many HNSW candidates a filtered search fetches per segment, or None to scan the
     `matching` vectors instead ("scan"/"hnsw" force the choice; "auto" picks by cost)."""
-    if plan == "scan":
+    if plan == "scan" or matching == 0:
         return None
     fetch = math.ceil(depth * live / matching * _OVERFETCH) + 10
     if plan == "hnsw":
