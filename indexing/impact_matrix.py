@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.fusion.errors import BraidError
-from braid.indexing.arrays import load_arrays
+from braid.indexing.arrays import map_arrays
 from braid.indexing.layout import IMPACTS_FILE, VOCABULARY_FILE
 
 
@@ -34,8 +34,9 @@ class ImpactMatrix:
 
     @classmethod
     def load(cls, folder: Path) -> ImpactMatrix:
-        with load_arrays(folder / IMPACTS_FILE) as arrays:
-            matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
+        arrays = map_arrays(folder / IMPACTS_FILE)  # mapped: shared between processes serving the index
+        shape = (int(arrays["shape"][0]), int(arrays["shape"][1]))
+        matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape, copy=False)
         return cls(matrix, json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8")))
 
     @classmethod

@@ -19,7 +19,7 @@ from typing import IO
 import numpy as np
 import scipy.sparse as sp
 
-from braid.indexing.arrays import load_arrays
+from braid.indexing.arrays import map_arrays
 from braid.indexing.layout import TERM_DOCS_FILE, VOCABULARY_FILE
 
 
@@ -157,10 +157,10 @@ class TermDocs:
 
     @classmethod
     def load(cls, folder: Path) -> TermDocs:
-        with load_arrays(folder / TERM_DOCS_FILE) as arrays:
-            lengths = arrays["doc_lengths"]
-            matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(arrays["indptr"]) - 1, len(lengths)))
-            doc_count, total_terms = int(arrays["doc_count"]), int(arrays["total_terms"])
+        arrays = map_arrays(folder / TERM_DOCS_FILE)
+        lengths = arrays["doc_lengths"]
+        matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(arrays["indptr"]) - 1, len(lengths)), copy=False)
+        doc_count, total_terms = int(arrays["doc_count"]), int(arrays["total_terms"])
         terms = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         return cls(matrix, lengths, {term: index for index, term in enumerate(terms)}, doc_count, total_terms)
 
