@@ -30,6 +30,19 @@ def precision_option(name: str) -> Callable[[F], F]:
     )
 
 
+def dense_encoding_options(function: F) -> F:
+    """What shapes a dense document vector: shared by `braid index` and `braid encode`."""
+    function = click.option(
+        "--dense-batch-size", type=click.IntRange(min=1), default=DenseConfig.batch_size, show_default=True, help="Texts encoded per batch."
+    )(function)
+    function = click.option(
+        "--dense-max-length", type=click.IntRange(min=1), default=DenseConfig.max_seq_length, show_default=True, help="Tokens kept per text."
+    )(function)
+    function = click.option("--doc-prefix", default="", help="Text put before every document.")(function)
+    function = precision_option("--dense-precision")(function)
+    return click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")(function)
+
+
 @click.command("index")
 @click.argument("data")
 @click.option("--out", "out", required=True, type=click.Path(), help="Index directory to create.")
@@ -39,12 +52,15 @@ def precision_option(name: str) -> Callable[[F], F]:
 @click.option("--overwrite", is_flag=True, help="Replace an existing index at --out.")
 @click.option("--bm25-k1", type=float, default=BM25Config.k1, show_default=True, help="BM25 k1 stored as the index default.")
 @click.option("--bm25-b", type=float, default=BM25Config.b, show_default=True, help="BM25 b stored as the index default.")
-@click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")
-@precision_option("--dense-precision")
+@dense_encoding_options
 @click.option("--query-prefix", default="", help="Text put before every query (instruction models such as BGE).")
-@click.option("--doc-prefix", default="", help="Text put before every document.")
-@click.option("--dense-max-length", type=click.IntRange(min=1), default=DenseConfig.max_seq_length, show_default=True, help="Tokens kept per text.")
-@click.option("--dense-batch-size", type=click.IntRange(min=1), default=DenseConfig.batch_size, show_default=True, help="Texts encoded per batch.")
+@click.option(
+    "--dense-vectors",
+    "dense_vectors",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Use these document vectors instead of encoding (NAME.npy with NAME.ids and NAME.json, as `braid encode` writes).",
+)
 @click.option("--hnsw-m", type=click.IntRange(min=2), default=DenseConfig.hnsw_m, show_default=True, help="HNSW links per node.")
 @click.option("--ef-construction", type=click.IntRange(min=1), default=DenseConfig.ef_construction, show_default=True, help="HNSW build breadth.")
 @click.option("--ef-search", type=click.IntRange(min=1), default=DenseConfig.ef_search, show_default=True, help="HNSW search breadth stored as default.")
@@ -81,10 +97,11 @@ def index_command(
     bm25_b: float,
     dense_model: str,
     dense_precision: str,
-    query_prefix: str,
     doc_prefix: str,
     dense_max_length: int,
     dense_batch_size: int,
+    query_prefix: str,
+    dense_vectors: str | None,
     hnsw_m: int,
     ef_construction: int,
     ef_search: int,
@@ -142,6 +159,7 @@ def index_command(
         overwrite=overwrite,
         threads=threads,
         metadata=metadata_path,
+        vectors={"dense": dense_vectors} if dense_vectors else None,
     )
     elapsed = time.perf_counter() - started
     fields = f"; metadata fields: {', '.join(f'{name} ({kind})' for name, kind in manifest.metadata.items())}" if manifest.metadata else ""

@@ -12,6 +12,7 @@ import click
 
 from braid.cli.bench import bench_command
 from braid.cli.check import check_command
+from braid.cli.encode import encode_command
 from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command
 from braid.cli.search import search_command
@@ -40,6 +41,7 @@ def cli(java_heap: str | None) -> None:
 
 
 cli.add_command(index_command)
+cli.add_command(encode_command)
 cli.add_command(search_command)
 cli.add_command(eval_command)
 cli.add_command(tune_command)

@@ -36,6 +36,9 @@ BATCH_PATH_MIN_QUERIES = 32
 BATCH_CHUNK = 2000
 
 _WHITESPACE = re.compile(r"\s+")
+# Stacked weight matrices kept (one per set of query-term boosts seen in a batch; each as big as
+# the term matrix times its boosts): a few, so that a stream of varied batches cannot pile them up.
+_STACKS_KEPT = 2
 
 
 class BM25Retriever:
@@ -129,6 +132,8 @@ class BM25Retriever:
             stacked = sp.vstack([self._weights(boost) for boost in boosts], format="csr")
             with self._lock:
                 self._stacked[boosts] = stacked
+                while len(self._stacked) > _STACKS_KEPT:  # each is a copy of the whole matrix per boost
+                    del self._stacked[next(iter(self._stacked))]
         return stacked
 
     def _query_matrix(self, queries: Sequence[str]) -> tuple[sp.csr_matrix, tuple[float, ...]]:

@@ -21,15 +21,21 @@ def build_index(
     threads: int = 2,
     progress: bool = True,
     metadata: str | Path | None = None,
+    vectors: Mapping[str, str | Path] | None = None,
 ) -> Manifest:
     """Index the corpus at `corpus_path` into directory `out` (which appears only when complete),
     with one sub-index per retriever; `configs` maps a retriever to its parameters (default: the
-    kind's defaults); `metadata` names a side file of filterable fields by document id."""
+    kind's defaults); `metadata` names a side file of filterable fields by document id; `vectors`
+    names vector files made elsewhere (`braid encode`), e.g. {"dense": "vectors/scifact.npy"}."""
     names = check_retriever_names(retrievers)
     configs = dict(configs or {})
     for name in configs:
         if name not in names:
             raise BraidError(f"settings given for {name!r}, which is not built (building: {', '.join(names)})")
+    given = {name: Path(path) for name, path in (vectors or {}).items()}
+    for name in given:
+        if name not in names or name != "dense":
+            raise BraidError(f"vectors given for {name!r}: only a built dense retriever takes them (building: {', '.join(names)})")
     builders: dict[str, BuilderFactory] = {}
     for name in names:
         kind = retriever_kind(name)
@@ -37,7 +43,7 @@ def build_index(
         if not isinstance(config, kind.config):
             raise BraidError(f"settings for {name!r} must be a {kind.config.__name__}, got {type(config).__name__}")
         builders[name] = _factory(kind, config, threads)
-    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress, metadata=metadata)
+    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress, metadata=metadata, given=given)
 
 
 def _factory(kind: RetrieverKind, config: RetrieverConfig, threads: int) -> BuilderFactory:

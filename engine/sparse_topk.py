@@ -9,8 +9,15 @@ import scipy.sparse as sp
 
 from braid.engine.retriever import Ranking
 
-# Queries per sparse product: bounds the (queries x docs) candidate matrix held at once.
+# Queries per sparse product: bounds the (queries x docs) candidate matrix held at once. A chunk
+# spans at most _CELLS_PER_CHUNK query x doc cells, so a million documents take 32 queries at a
+# time (a few hundred MB of candidates at worst) where SciFact takes 1024.
 _ROWS_PER_CHUNK = 1024
+_CELLS_PER_CHUNK = 2**25
+
+
+def rows_per_chunk(docs: int) -> int:
+    return max(1, min(_ROWS_PER_CHUNK, _CELLS_PER_CHUNK // max(1, docs)))
 
 
 def top_k(columns: np.ndarray, scores: np.ndarray, k: int, tie_rank: np.ndarray) -> np.ndarray:
@@ -52,8 +59,9 @@ def search_matrix(
     """
     columns_by_query: list[np.ndarray] = []
     ranked_scores: list[np.ndarray] = []
-    for start in range(0, query_weights.shape[0], _ROWS_PER_CHUNK):
-        sums = (query_weights[start : start + _ROWS_PER_CHUNK] @ term_doc_weights).tocsr()
+    chunk = rows_per_chunk(term_doc_weights.shape[1])
+    for start in range(0, query_weights.shape[0], chunk):
+        sums = (query_weights[start : start + chunk] @ term_doc_weights).tocsr()
         for row in range(sums.shape[0]):
             begin, end = sums.indptr[row], sums.indptr[row + 1]
             columns, sums_here = sums.indices[begin:end], sums.data[begin:end]

@@ -41,11 +41,12 @@ def write_index(
     overwrite: bool = False,
     progress: bool = True,
     metadata: str | Path | None = None,
+    given: Mapping[str, Path] | None = None,
 ) -> Manifest:
     """Index the corpus at `corpus_path` (with fields from the `metadata` side file, if given) into
     directory `out`, which appears only when complete (braid.engine.build_index picks the builders
-    from the retriever registry)."""
-    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress)
+    from the retriever registry); `given` names vector files made elsewhere, by retriever."""
+    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress, given=given)
 
 
 def write_documents(
@@ -57,6 +58,7 @@ def write_documents(
     progress: bool = True,
     reuse: Mapping[str, Any] | None = None,
     declared: Mapping[str, str] | None = None,
+    given: Mapping[str, Path] | None = None,
 ) -> Manifest:
     """Index `documents` (read from `source`, which errors name) into directory `out`, which appears
     only when complete; `reuse` hands builders vectors already made for these documents;
@@ -78,7 +80,7 @@ def write_documents(
         if fingerprint.doc_count == 0:
             raise DataError(source, None, "the corpus holds no documents")
         schema = columns.finish(staging)
-        context = BuildContext(staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {})
+        context = BuildContext(staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {}, given or {})
         entries = {builder.name: builder.finish(context) for builder in made}
         manifest = Manifest(
             corpus_source=str(source),

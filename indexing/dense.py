@@ -11,12 +11,14 @@ import numpy as np
 from braid.indexing.build_context import BuildContext
 from braid.indexing.config import DenseConfig
 from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.docstore import DocStore
 from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
 from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
 from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.models import model_identity
 from braid.indexing.readers import Document
 from braid.indexing.text_chunks import text_chunks
+from braid.indexing.vector_files import place_given_vectors
 
 _HNSW_SEED = 100
 
@@ -47,13 +49,22 @@ class DenseBuilder:
         encoder = DenseEncoder(self._config)
         started = time.perf_counter()
         reused = context.reuse.get(self.name)
+        given = context.given.get(self.name)
+        made_by: dict[str, Any] | None = None
         if reused is not None:  # merging segments: their stored vectors
             vectors, source = np.ascontiguousarray(reused, dtype=np.float32), "segments"
+        elif given is not None:  # made elsewhere: checked, then laid out in corpus order
+            store = DocStore(context.docstore_path)
+            try:
+                made_by = place_given_vectors(given, store.ids(), self._config, encoder.dimension, self._folder / EMBEDDINGS_FILE)
+            finally:
+                store.close()
+            vectors, source = np.load(self._folder / EMBEDDINGS_FILE, mmap_mode="r"), "given"
         else:
             key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
             vectors, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context))
             source = "cache" if cached else "encoded"
-        if source != "encoded":  # a fresh encoding is written into the index folder as it goes (_encode_corpus)
+        if source in ("segments", "cache"):  # encoded and given vectors are written into the index folder as they go
             np.save(self._folder / EMBEDDINGS_FILE, vectors)
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()
@@ -65,6 +76,7 @@ class DenseBuilder:
             details={
                 "model_path": encoder.resolved,
                 "vectors": source,
+                **({"vectors_file": str(given), "vectors_made_with": made_by} if made_by is not None else {}),
                 "encode_seconds": round(encode_seconds, 2),
                 "docs_per_second": round(context.doc_count / encode_seconds, 1) if source == "encoded" else None,
                 "hnsw_seconds": round(time.perf_counter() - started, 2),

@@ -1,0 +1,208 @@
+"""Benchmark: how build and search costs grow with the corpus, from 10k to 1M documents.
+
+    python -m braid.eval.bench_scale --sizes 10000,100000,1000000 --retrievers bm25 --out results/scale.json
+
+Corpora come from braid.eval.scale_corpus (real SciFact documents plus distractors made of SciFact
+and NFCorpus sentences; generated under --work when missing). Per size:
+1. `braid index` in a child process: wall time and the child's peak RSS (from wait4), index size on disk.
+2. A second child opens the index and reports: open time, RSS after the first query and after the
+   timed queries (anonymous and file-backed: mapped index arrays count as file-backed, shareable),
+   single-query p50/p99 per retriever and fused (k=10, depth 100; SciFact test queries, one at a
+   time, taking turns), batch queries/s at depth 1000, and SciFact test nDCG@10 with the distractors
+   present (a robustness figure, not a quality claim for the distractors).
+Writes JSON and a log-log PNG (build time, peak RSS, p50 against corpus size).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from braid.eval.report import machine, write_json
+from braid.fusion.errors import BraidError
+
+LATENCY_DEPTH = 100
+BATCH_DEPTH = 1000
+FUSED = "fused"
+
+
+def run_measured(command: list[str]) -> tuple[float, float, str]:
+    """Run `command`; its wall seconds, peak RSS in MB (its own, from wait4) and stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    output = process.stdout.read()
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise BraidError(f"{' '.join(command[:4])} ... failed ({process.returncode}): {errors.strip().splitlines()[-1] if errors.strip() else 'no output'}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def folder_megabytes(folder: Path) -> float:
+    return round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20, 1)
+
+
+def memory_now() -> dict[str, float]:
+    """This process's resident memory in MB: total, anonymous (private) and file-backed (mapped files)."""
+    fields = {}
+    with open("/proc/self/status", encoding="utf-8") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile"):
+                fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": fields.get("VmRSS", 0.0), "anonymous_mb": fields.get("RssAnon", 0.0), "file_backed_mb": fields.get("RssFile", 0.0)}
+
+
+def probe(index: Path, data: Path, queries_timed: int) -> dict[str, Any]:
+    """Open `index` and measure it (runs in a child process, so memory figures are its own)."""
+    from braid.engine.engine import Engine
+    from braid.eval.datasets import resolve_dataset
+    from braid.eval.latency import interleaved_latency
+    from braid.eval.metrics import evaluate
+
+    dataset = resolve_dataset(str(data))
+    split = dataset.load_split("test")
+    texts = list(split.queries.values())
+    started = time.perf_counter()
+    engine = Engine.open(index)
+    opened = time.perf_counter() - started
+    engine.search(texts[0], k=10)  # models, Java and arrays load at the first query
+    first_query = time.perf_counter() - started
+    after_first = memory_now()
+    names = list(engine.retrievers)
+    views = {name: engine.view([name]) for name in names} | ({FUSED: engine} if len(names) > 1 else {})
+    timed = interleaved_latency({name: _searcher(view) for name, view in views.items()}, texts[:queries_timed], engine.forget_queries)
+    batch = {}
+    for name, view in views.items():
+        engine.forget_queries()
+        started = time.perf_counter()
+        run = view.run(split.queries, depth=BATCH_DEPTH)
+        seconds = time.perf_counter() - started
+        batch[name] = {
+            "queries_per_second": round(len(split.queries) / seconds, 1),
+            "ndcg@10": round(evaluate(run, split.qrels, ["ndcg@10"]).means["ndcg@10"], 4),
+        }
+    report = {
+        "open_seconds": round(opened, 3),
+        "open_and_first_query_seconds": round(first_query, 3),
+        "memory_after_first_query": after_first,
+        "memory_after_searches": memory_now(),
+        "latency_ms": timed,
+        "batch": batch,
+    }
+    engine.close()
+    return report
+
+
+def _searcher(view: Any) -> Callable[[str], object]:
+    return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["sizes"]
+    docs = [row["documents"] for row in rows]
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4))
+    axes[0].plot(docs, [row["build_seconds"] for row in rows], marker="o")
+    axes[0].set_ylabel("build wall time (s)")
+    axes[1].plot(docs, [row["build_peak_rss_mb"] for row in rows], marker="o", label="build peak RSS")
+    axes[1].plot(docs, [row["serving"]["memory_after_searches"]["rss_mb"] for row in rows], marker="s", label="serving RSS")
+    axes[1].set_ylabel("MB")
+    axes[1].legend()
+    for name in rows[0]["serving"]["latency_ms"]:
+        axes[2].plot(docs, [row["serving"]["latency_ms"][name]["p50_ms"] for row in rows], marker="o", label=name)
+    axes[2].set_ylabel(f"single-query p50 ms (depth {LATENCY_DEPTH})")
+    axes[2].legend()
+    for axis in axes:
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("documents")
+        axis.grid(True, which="both", alpha=0.3)
+    figure.suptitle(f"retrievers {', '.join(report['retrievers'])}; {report['machine']['cpu_model']}, {report['machine']['cpus']} CPUs", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--sizes", default="10000,100000,1000000", show_default=True, help="Corpus sizes (documents), comma-separated.")
+@click.option("--retrievers", default="bm25", show_default=True, help="Retrievers to build and time.")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=Path("scale"), show_default=True, help="Where corpora and indexes go.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where scifact/ and nfcorpus/ live (env BRAID_DATA).")
+@click.option("--queries", "queries_timed", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/scale.json"), show_default=True)
+@click.pass_context
+def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path) -> None:
+    """Build and search scale corpora of growing size; JSON and a log-log PNG."""
+    if context.invoked_subcommand is not None:
+        return
+    from braid.eval.datasets import default_data_dir
+    from braid.eval.scale_corpus import write_scale_corpus
+
+    started = time.perf_counter()
+    rows = []
+    for size in [int(value) for value in sizes.split(",") if value.strip()]:
+        corpus = work / f"corpus-{size}"
+        if not (corpus / "corpus.jsonl").is_file():
+            write_scale_corpus(data_dir or default_data_dir(), corpus, size)
+        index = work / f"index-{size}-{retrievers.replace(',', '+')}"
+        click.echo(f"{size:,} documents: building ...", err=True)
+        build = [sys.executable, "-m", "braid.cli", "index", str(corpus), "--out", str(index), "--retrievers", retrievers, "--overwrite"]
+        seconds, peak, _ = run_measured(build)
+        click.echo(f"{size:,} documents: built in {seconds:.0f} s, peak RSS {peak:.0f} MB; measuring search ...", err=True)
+        _, serving_peak, output = run_measured(
+            [sys.executable, "-m", "braid.eval.bench_scale", "probe", str(index), str(corpus), "--queries", str(queries_timed)]
+        )
+        serving = json.loads(output.strip().splitlines()[-1])
+        rows.append(
+            {
+                "documents": size,
+                "corpus_mb": folder_megabytes(corpus),
+                "build_seconds": round(seconds, 1),
+                "build_peak_rss_mb": round(peak, 1),
+                "index_mb": folder_megabytes(index),
+                "serving": serving,
+                "serving_peak_rss_mb": round(serving_peak, 1),
+            }
+        )
+        click.echo(json.dumps(rows[-1]), err=True)
+    report = {
+        "benchmark": "braid.eval.bench_scale",
+        "retrievers": retrievers.split(","),
+        "machine": machine(),
+        "latency_depth": LATENCY_DEPTH,
+        "batch_depth": BATCH_DEPTH,
+        "sizes": rows,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    path = write_json(report, out)
+    plot(report, path.with_suffix(".png"))
+    click.echo(f"wrote {path} and {path.with_suffix('.png')}")
+
+
+@main.command("probe")
+@click.argument("index", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option("--queries", "queries_timed", type=click.IntRange(min=1), default=300)
+def probe_command(index: Path, data: Path, queries_timed: int) -> None:
+    """Open INDEX and measure it against DATA's test queries (one JSON line; run by the benchmark)."""
+    click.echo(json.dumps(probe(index, data, queries_timed)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Batched sparse scoring: however many queries share one product, every query gets the same list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from braid.engine import sparse_topk
+from braid.engine.sparse_topk import rows_per_chunk, search_matrix
+
+
+def test_chunks_shrink_as_documents_grow() -> None:
+    assert rows_per_chunk(5_183) == 1024
+    assert rows_per_chunk(1_000_000) == 33
+    assert rows_per_chunk(10**9) == 1
+
+
+def test_chunking_does_not_change_any_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    generator = np.random.default_rng(7)
+    terms, docs, queries = 40, 300, 50
+    weights = sp.random(terms, docs, density=0.2, random_state=1, format="csr", dtype=np.float64)
+    query_weights = sp.random(queries, terms, density=0.1, random_state=2, format="csr", dtype=np.float64)
+    doc_ids = [f"d{number}" for number in range(docs)]
+    tie_rank = generator.permutation(docs)
+    allowed = generator.random(docs) < 0.5
+
+    def run() -> list:
+        return search_matrix(query_weights, weights, 10, doc_ids, tie_rank, np.asarray, lambda ranked, starts: ranked, allowed=allowed)
+
+    whole = run()
+    monkeypatch.setattr(sparse_topk, "_CELLS_PER_CHUNK", 2 * docs)  # two queries per product
+    assert rows_per_chunk(docs) == 2
+    assert run() == whole
+    assert sum(len(ranking) for ranking in whole) > 0
