@@ -36,9 +36,6 @@ BATCH_PATH_MIN_QUERIES = 32
 BATCH_CHUNK = 2000
 
 _WHITESPACE = re.compile(r"\s+")
-# Stacked weight matrices kept (one per set of query-term boosts seen in a batch; each as big as
-# the term matrix times its boosts): a few, so that a stream of varied batches cannot pile them up.
-_STACKS_KEPT = 2
 
 
 class BM25Retriever:
@@ -69,7 +66,6 @@ class BM25Retriever:
         self._searcher: Any = None
         self._term_docs: TermDocs | None = None
         self._weights_by_boost: dict[float, sp.csr_matrix] = {}
-        self._stacked: dict[tuple[float, ...], sp.csr_matrix] = {}
         self._doc_ids: Sequence[str] = ()
         self._position: dict[str, int] | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
@@ -121,20 +117,29 @@ class BM25Retriever:
             return TermDocs.load(self.folder)
         return TermDocs.combine([(TermDocs.load(part.folder), part.live) for part in self._parts])
 
-    def _stacked_weights(self, boosts: tuple[float, ...]) -> sp.csr_matrix:
-        """One matrix for several boosts: rows [i * terms, (i + 1) * terms) hold boost i, so a
-        query batch needs a single sparse product (summing separate products costs more)."""
-        if len(boosts) == 1:
-            return self._weights(boosts[0])
-        with self._lock:
-            stacked = self._stacked.get(boosts)
-        if stacked is None:
-            stacked = sp.vstack([self._weights(boost) for boost in boosts], format="csr")
-            with self._lock:
-                self._stacked[boosts] = stacked
-                while len(self._stacked) > _STACKS_KEPT:  # each is a copy of the whole matrix per boost
-                    del self._stacked[next(iter(self._stacked))]
-        return stacked
+    def _batch_weights(self, query_matrix: sp.csr_matrix, boosts: tuple[float, ...]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The query matrix and the weights it multiplies. With terms of several boosts, only the
+        rows the batch uses are stacked (boost 1 from the cached matrix, others computed for those
+        rows alone): the same products in the same order as a full stack, without a copy of the
+        whole matrix per boost (a million documents made each a gigabyte)."""
+        if boosts == (1.0,):
+            return query_matrix, self._weights(1.0)
+        num_terms = self._weights(1.0).shape[0]
+        assert self._term_docs is not None
+        docs = self._term_docs
+        used = np.unique(query_matrix.indices)  # slot-major, terms ascending within a slot
+        slots, terms = np.divmod(used, num_terms)
+        blocks = []
+        for slot, boost in enumerate(boosts):
+            rows = terms[slots == slot]
+            if boost == 1.0:
+                blocks.append(self._weights(1.0)[rows])
+            else:
+                blocks.append(term_weights(docs.frequencies[rows], docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost))
+        remap = np.zeros(num_terms * len(boosts), dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        narrowed = sp.csr_matrix((query_matrix.data, remap[query_matrix.indices], query_matrix.indptr), shape=(query_matrix.shape[0], len(used)))
+        return narrowed, sp.vstack(blocks, format="csr")
 
     def _query_matrix(self, queries: Sequence[str]) -> tuple[sp.csr_matrix, tuple[float, ...]]:
         """Anserini's bag-of-words query: each distinct term once, boosted by its count in the query;
@@ -158,9 +163,9 @@ class BM25Retriever:
         return query_matrix, boosts
 
     def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
-        query_matrix, boosts = self._query_matrix(queries)
+        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
         return search_matrix(
-            query_matrix, self._stacked_weights(boosts), depth, self._doc_ids, self._tie_rank,
+            query_matrix, weights, depth, self._doc_ids, self._tie_rank,
             to_scores=as_lucene_scores,
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
             allowed=allowed,
@@ -170,8 +175,8 @@ class BM25Retriever:
         """Lucene's BM25 score of each given document (0 when no query term occurs in it)."""
         if self._doc_ids_source is None or not TermDocs.exists(self.folder):
             raise BraidError("exact BM25 scores need the index's term matrix and doc ids")
-        query_matrix, boosts = self._query_matrix(queries)
-        sums = (query_matrix @ self._stacked_weights(boosts)).tocsr()
+        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
+        sums = (query_matrix @ weights).tocsr()
         position = self._positions()
         result = []
         for row, wanted in enumerate(doc_ids):
@@ -247,7 +252,6 @@ class BM25Retriever:
                 self._searcher = None
             self._term_docs = None
             self._weights_by_boost.clear()
-            self._stacked.clear()
 
 
 def open_bm25(request: OpenRequest) -> BM25Retriever:
