@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -26,12 +27,21 @@ def start_server(index: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+@contextmanager
+def running_server(index: Path) -> Iterator[str]:
+    """The base URL of a server over `index`, stopped on exit."""
+    process, url = start_server(index)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def server(three_way_small_index: Path) -> Iterator[str]:
-    process, url = start_server(three_way_small_index)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with running_server(three_way_small_index) as url:
+        yield url
 
 
 SLASHED_IDS = ("pubmed/{}", "nested/path/{}", "a%2Fb/{}")

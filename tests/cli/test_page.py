@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from braid.eval.synthetic_metadata import metadata_of
-from tests.cli.conftest import start_server
+from tests.cli.conftest import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -57,10 +57,8 @@ def test_search_page_shows_fused_hits_with_per_retriever_bars(server: str, tmp_p
 
 @pytest.fixture(scope="module")
 def metadata_server(metadata_index: Path) -> Iterator[str]:
-    process, url = start_server(metadata_index)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with running_server(metadata_index) as url:
+        yield url
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
