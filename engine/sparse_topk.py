@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from braid.engine.retriever import Ranking
 
 # Queries per sparse product: bounds the (queries x docs) candidate matrix held at once. A chunk
-# spans at most _CELLS_PER_CHUNK query x doc cells, so a million documents take 32 queries at a
+# spans at most _CELLS_PER_CHUNK query x doc cells, so a million documents take 33 queries at a
 # time (a few hundred MB of candidates at worst) where SciFact takes 1024.
 _ROWS_PER_CHUNK = 1024
 _CELLS_PER_CHUNK = 2**25

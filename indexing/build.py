@@ -17,7 +17,7 @@ from braid.indexing.integrity import record_files
 from braid.indexing.layout import DOCSTORE_NAME
 from braid.indexing.manifest import Manifest, RetrieverEntry
 from braid.indexing.metadata_columns import MetadataColumnsWriter
-from braid.indexing.readers import Document, read_corpus
+from braid.indexing.readers import Document, count_lines, read_corpus
 
 
 class SubIndexBuilder(Protocol):
@@ -46,7 +46,8 @@ def write_index(
     """Index the corpus at `corpus_path` (with fields from the `metadata` side file, if given) into
     directory `out`, which appears only when complete (braid.engine.build_index picks the builders
     from the retriever registry); `given` names vector files made elsewhere, by retriever."""
-    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress, given=given)
+    expected = count_lines(corpus_path) if progress else None
+    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress, given=given, expected=expected)
 
 
 def write_documents(
@@ -59,17 +60,19 @@ def write_documents(
     reuse: Mapping[str, Any] | None = None,
     declared: Mapping[str, str] | None = None,
     given: Mapping[str, Path] | None = None,
+    expected: int | None = None,
 ) -> Manifest:
     """Index `documents` (read from `source`, which errors name) into directory `out`, which appears
     only when complete; `reuse` hands builders vectors already made for these documents;
-    `declared` is the metadata schema of the index a new segment joins."""
+    `declared` is the metadata schema of the index a new segment joins; `expected`, about how many
+    documents come (the progress bar's total, for time left)."""
     with atomic_directory(out, overwrite=overwrite) as staging:
         made = [factory(staging) for factory in builders.values()]
         docstore = DocStoreWriter(staging / DOCSTORE_NAME)
         columns = MetadataColumnsWriter(declared)
         fingerprint = CorpusFingerprint()
         try:
-            for document in tqdm(documents, desc="reading documents", unit=" docs", disable=None if progress else True):
+            for document in tqdm(documents, desc="reading documents", unit=" docs", total=expected, disable=None if progress else True):
                 fingerprint.update(document)
                 docstore.add(document)
                 columns.add(document.doc_id, document.metadata)

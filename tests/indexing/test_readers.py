@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from braid.fusion.errors import DataError
-from braid.indexing.readers import Document, read_corpus, read_queries
+from braid.indexing.readers import Document, count_lines, read_corpus, read_queries
 
 
 def _write(path: Path, content: bytes | str) -> Path:
@@ -107,3 +107,10 @@ def test_write_corpus_is_read_back_unchanged(tmp_path: Path) -> None:
 
     documents = [Document("a/1", 'Title, with "quotes"', "Text\twith a tab and ünïcode"), Document("2", "", "")]
     assert list(read_corpus(write_corpus(tmp_path / "corpus.jsonl", documents))) == documents
+
+
+def test_count_lines_gives_a_progress_total(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(f'{{"_id": "d{number}", "text": "x"}}\n' for number in range(2500)), encoding="utf-8")
+    assert count_lines(corpus) == 2500 == len(list(read_corpus(corpus)))
+    assert count_lines(tmp_path / "missing.jsonl") is None
