@@ -10,6 +10,8 @@ and NFCorpus sentences; generated under --work when missing). Per size:
    single-query p50/p99 per retriever and fused (k=10, depth 100; SciFact test queries, one at a
    time, taking turns), batch queries/s at depth 1000, and SciFact test nDCG@10 with the distractors
    present (a robustness figure, not a quality claim for the distractors).
+3. Two `braid serve` processes over the index, 20 searches each: RSS, PSS and shared memory of each
+   (smaps_rollup), to show what the mapped index arrays let processes share.
 Writes JSON and a log-log PNG (build time, peak RSS, p50 against corpus size).
 """
 
@@ -105,6 +107,43 @@ def probe(index: Path, data: Path, queries_timed: int) -> dict[str, Any]:
     return report
 
 
+def memory_of(pid: int) -> dict[str, float]:
+    """A process's resident memory in MB (smaps_rollup): RSS, PSS (shared pages split between the
+    processes mapping them), and the part shared with another process."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as rollup:
+        for line in rollup:
+            name, _, value = line.partition(":")
+            if name in ("Rss", "Pss", "Shared_Clean", "Shared_Dirty"):
+                fields[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1), "shared_mb": round(fields["Shared_Clean"] + fields["Shared_Dirty"], 1)}
+
+
+def serve_pair(index: Path, queries: list[str]) -> dict[str, Any]:
+    """Two `braid serve` processes over one index, each after the same searches: how much of their
+    memory the mapped index lets them share."""
+    import http.client
+
+    from braid.eval.bench_http import free_port, start_server
+
+    servers = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            servers.append((start_server(str(index), port), port))
+        for _, port in servers:
+            for query in queries:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                connection.request("POST", "/search", body=json.dumps({"query": query, "k": 10}), headers={"content-type": "application/json"})
+                connection.getresponse().read()
+                connection.close()
+        return {"queries_each": len(queries), "servers": [memory_of(process.pid) for process, _ in servers]}
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(timeout=60)
+
+
 def _searcher(view: Any) -> Callable[[str], object]:
     return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH)
 
@@ -146,8 +185,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where scifact/ and nfcorpus/ live (env BRAID_DATA).")
 @click.option("--queries", "queries_timed", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/scale.json"), show_default=True)
+@click.option("--serve-pair/--no-serve-pair", "pair", default=True, show_default=True, help="Also measure two `braid serve` processes sharing each index.")
 @click.pass_context
-def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path) -> None:
+def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path, pair: bool) -> None:
     """Build and search scale corpora of growing size; JSON and a log-log PNG."""
     if context.invoked_subcommand is not None:
         return
@@ -169,6 +209,8 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
             [sys.executable, "-m", "braid.eval.bench_scale", "probe", str(index), str(corpus), "--queries", str(queries_timed)]
         )
         serving = json.loads(output.strip().splitlines()[-1])
+        if pair:
+            serving["two_servers"] = measure_pair(index, corpus)
         rows.append(
             {
                 "documents": size,
@@ -195,6 +237,12 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
 
 
+def measure_pair(index: Path, corpus: Path) -> dict[str, Any]:
+    from braid.eval.datasets import resolve_dataset
+
+    return serve_pair(index, list(resolve_dataset(str(corpus)).load_split("test").queries.values())[:20])
+
+
 @main.command("probe")
 @click.argument("index", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
@@ -202,6 +250,14 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
 def probe_command(index: Path, data: Path, queries_timed: int) -> None:
     """Open INDEX and measure it against DATA's test queries (one JSON line; run by the benchmark)."""
     click.echo(json.dumps(probe(index, data, queries_timed)))
+
+
+@main.command("pair")
+@click.argument("index", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+def pair_command(index: Path, data: Path) -> None:
+    """Two `braid serve` processes over INDEX, 20 of DATA's test queries each: their memory as JSON."""
+    click.echo(json.dumps(measure_pair(index, data)))
 
 
 if __name__ == "__main__":
