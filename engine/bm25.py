@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, reported_score, reported_scores, term_weights
+from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, encode_lengths, reported_score, reported_scores, term_weights
 from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only, filter_refused
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
 from braid.fusion.errors import BraidError
@@ -67,6 +67,8 @@ class BM25Retriever:
         self._term_docs: TermDocs | None = None
         self._weights_by_boost: dict[float, sp.csr_matrix] = {}
         self._doc_ids: Sequence[str] = ()
+        self._id_array = np.empty(0, dtype=object)  # the same ids as an array, made once (search_matrix needs one)
+        self._length_codes = np.empty(0, dtype=np.uint8)  # Lucene's norm byte per document, made once
         self._position: dict[str, int] | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
         if backend == "matrix":
@@ -104,11 +106,13 @@ class BM25Retriever:
                 assert self._doc_ids_source is not None
                 self._term_docs = self._load_term_docs()
                 self._doc_ids = self._doc_ids_source()
+                self._id_array = np.asarray(self._doc_ids, dtype=object)
                 self._tie_rank = doc_id_order(self._doc_ids)
+                self._length_codes = encode_lengths(self._term_docs.doc_lengths)
             if boost not in self._weights_by_boost:
                 docs = self._term_docs
                 self._weights_by_boost[boost] = term_weights(
-                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost
+                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost, self._length_codes
                 )
             return self._weights_by_boost[boost]
 
@@ -135,7 +139,11 @@ class BM25Retriever:
             if boost == 1.0:
                 blocks.append(self._weights(1.0)[rows])
             else:
-                blocks.append(term_weights(docs.frequencies[rows], docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost))
+                blocks.append(
+                    term_weights(
+                        docs.frequencies[rows], docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost, self._length_codes
+                    )
+                )
         remap = np.zeros(num_terms * len(boosts), dtype=np.int64)
         remap[used] = np.arange(len(used))
         narrowed = sp.csr_matrix((query_matrix.data, remap[query_matrix.indices], query_matrix.indptr), shape=(query_matrix.shape[0], len(used)))
@@ -165,7 +173,7 @@ class BM25Retriever:
     def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
         return search_matrix(
-            query_matrix, weights, depth, self._doc_ids, self._tie_rank,
+            query_matrix, weights, depth, self._id_array, self._tie_rank,
             to_scores=as_lucene_scores,
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
             allowed=allowed,

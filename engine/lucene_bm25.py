@@ -46,13 +46,15 @@ def term_weights(
     k1: float,
     b: float,
     boost: float = 1.0,
+    length_codes: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """Lucene's BM25 score of each (term, doc) pair for a query term of the given boost.
 
     `term_docs` holds term frequencies (terms x docs); `doc_count` and `total_terms` are Lucene's
     field statistics (documents with at least one term; the sum of all term frequencies). The
     float32 results are stored as float64 so that a sparse product sums a query's terms in double,
-    as Lucene's disjunction scorers do.
+    as Lucene's disjunction scorers do. `length_codes` (encode_lengths of `doc_lengths`) may be
+    passed when already made: a million documents take 25 ms to encode.
     """
     avgdl = F32(total_terms / doc_count)
     lengths = LENGTH_TABLE.astype(F32)
@@ -61,7 +63,8 @@ def term_weights(
     document_frequency = np.diff(term_docs.indptr)
     idf = np.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5)).astype(F32)
     weight = np.repeat(F32(boost) * idf, document_frequency)
-    norm_inverse = length_cache[encode_lengths(doc_lengths)[term_docs.indices]]
+    codes = encode_lengths(doc_lengths) if length_codes is None else length_codes
+    norm_inverse = length_cache[codes[term_docs.indices]]
     frequency = term_docs.data.astype(F32)
     scores = weight - weight / (F32(1) + frequency * norm_inverse)
     return sp.csr_matrix((scores.astype(np.float64), term_docs.indices, term_docs.indptr), shape=term_docs.shape)

@@ -56,6 +56,7 @@ class SpladeRetriever:
         self._lock = threading.Lock()
         self._matrix: ImpactMatrix | None = None
         self._doc_ids: Sequence[str] = ()
+        self._id_array = np.empty(0, dtype=object)  # the same ids as an array, made once (search_matrix needs one)
         self._tie_rank = np.empty(0, dtype=np.int64)
         self._stopwords = np.empty(0, dtype=np.int64)
         self._searcher: Any = None
@@ -73,6 +74,7 @@ class SpladeRetriever:
                 if matrix.impacts.shape[1] != len(self._doc_ids):
                     raise BraidError(f"{self.folder}: the impact matrix holds {matrix.impacts.shape[1]} documents, the index {len(self._doc_ids)}")
                 self._tie_rank = doc_id_order(self._doc_ids)
+                self._id_array = np.asarray(self._doc_ids, dtype=object)
                 self._stopwords = stopword_columns(matrix.vocabulary)
                 self._matrix = matrix
             return self._matrix
@@ -119,7 +121,7 @@ class SpladeRetriever:
             return self._search_lucene(query_impacts, depth)
         matrix = self._state()
         return search_matrix(
-            query_impacts, matrix.impacts, depth, self._doc_ids, self._tie_rank,
+            query_impacts, matrix.impacts, depth, self._id_array, self._tie_rank,
             # Lucene sums clause scores in double and returns a float; integer sums are exact.
             to_scores=lambda sums: sums.astype(np.float32),
             to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
