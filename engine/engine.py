@@ -482,9 +482,9 @@ def _applied(generation: Generation, filter: FilterSpec) -> AppliedFilter:
     applied = generation.filters.apply(filter)
     for name, retriever in generation.retrievers.items():
         if getattr(retriever, "backend", None) == "lucene":
-            raise FilterError("filter", filter_refused(name))
+            raise FilterError(("filter",), filter_refused(name))
         if "allowed" not in inspect.signature(retriever.search).parameters:
-            raise FilterError("filter", f"retriever {name!r} cannot filter (its search takes no `allowed` mask)")
+            raise FilterError(("filter",), f"retriever {name!r} cannot filter (its search takes no `allowed` mask)")
     return applied
 
 

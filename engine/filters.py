@@ -24,14 +24,19 @@ from braid.indexing.metadata_columns import MetadataColumns, NumberColumn
 
 _BOUNDS = ("gt", "gte", "lt", "lte")
 
+# Where in a filter a part sits: object keys and list positions from the root, e.g. ("filter", "and", 1).
+Where = tuple[str | int, ...]
+
 
 class FilterError(BraidError):
-    """A filter that cannot run; `where` is the path of the offending part (e.g. filter.and[1].term.year)."""
+    """A filter that cannot run; `path` locates the offending part (("filter", "and", 1, "term", "year")),
+    `where` is its text (filter.and[1].term.year) and `reason` what is wrong with it."""
 
-    def __init__(self, where: str, message: str) -> None:
-        self.where = where
+    def __init__(self, path: Where, message: str) -> None:
+        self.path = path
+        self.where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).removeprefix(".")
         self.reason = message
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{self.where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class Not:
 Filter = Match | Range | Exists | And | Or | Not
 
 
-def parse_filter(raw: Mapping[str, Any] | str, schema: Mapping[str, str], where: str = "filter") -> Filter:
+def parse_filter(raw: Mapping[str, Any] | str, schema: Mapping[str, str], where: Where = ("filter",)) -> Filter:
     """Check `raw` (a dict, or its JSON text) against the index's field types; errors name the part."""
     if isinstance(raw, str):
         try:
@@ -89,22 +94,22 @@ def canonical(raw: Mapping[str, Any] | str) -> str:
     return json.dumps(json.loads(raw) if isinstance(raw, str) else raw, sort_keys=True, separators=(",", ":"))
 
 
-def _parse(raw: Any, schema: Mapping[str, str], where: str) -> Filter:
+def _parse(raw: Any, schema: Mapping[str, str], where: Where) -> Filter:
     if not isinstance(raw, dict) or len(raw) != 1:
         raise FilterError(where, "expected an object with one key: term, terms, range, exists, and, or, not")
     ((operator, body),) = raw.items()
-    here = f"{where}.{operator}"
+    here = (*where, operator)
     if operator in ("and", "or"):
         if not isinstance(body, list) or not body:
             raise FilterError(here, "expected a non-empty list of filters")
-        parts = tuple(_parse(part, schema, f"{here}[{number}]") for number, part in enumerate(body))
+        parts = tuple(_parse(part, schema, (*here, number)) for number, part in enumerate(body))
         return And(parts) if operator == "and" else Or(parts)
     if operator == "not":
         return Not(_parse(body, schema, here))
     if operator == "exists":
         if not isinstance(body, dict) or set(body) != {"field"}:
             raise FilterError(here, 'expected {"field": NAME}')
-        return Exists(_field(body["field"], schema, f"{here}.field"))
+        return Exists(_field(body["field"], schema, (*here, "field")))
     if operator in ("term", "terms", "range"):
         if not isinstance(body, dict) or len(body) != 1:
             raise FilterError(
@@ -112,25 +117,25 @@ def _parse(raw: Any, schema: Mapping[str, str], where: str) -> Filter:
             )
         ((name, value),) = body.items()
         field = _field(name, schema, here)
-        here = f"{here}.{name}"
+        here = (*here, name)
         if operator == "term":
             return Match(field, (_value(value, schema[field], here),))
         if operator == "terms":
             if not isinstance(value, list) or not value:
                 raise FilterError(here, "expected a non-empty list of values")
-            return Match(field, tuple(_value(item, schema[field], f"{here}[{number}]") for number, item in enumerate(value)))
+            return Match(field, tuple(_value(item, schema[field], (*here, number)) for number, item in enumerate(value)))
         return _range(field, value, schema[field], here)
     raise FilterError(where, f"unknown operator {operator!r}; use term, terms, range, exists, and, or, not")
 
 
-def _field(name: Any, schema: Mapping[str, str], where: str) -> str:
+def _field(name: Any, schema: Mapping[str, str], where: Where) -> str:
     if not isinstance(name, str) or name not in schema:
         known = ", ".join(sorted(schema)) if schema else "none: the index was built without metadata"
         raise FilterError(where, f"unknown field {name!r}; the index's fields: {known}")
     return name
 
 
-def _value(value: Any, kind: str, where: str) -> Any:
+def _value(value: Any, kind: str, where: Where) -> Any:
     """A filter value as the column holds it: a string (keyword), float (number, boolean, date)."""
     if kind in (KEYWORD, KEYWORDS):
         if not isinstance(value, str):
@@ -150,14 +155,14 @@ def _value(value: Any, kind: str, where: str) -> Any:
     return float(value)
 
 
-def _range(field: str, bounds: Any, kind: str, where: str) -> Range:
+def _range(field: str, bounds: Any, kind: str, where: Where) -> Range:
     if kind not in (INTEGER, FLOAT, DATE):
         raise FilterError(where, f"range needs a number or date field; {field!r} holds {DESCRIBED[kind]}")
     if not isinstance(bounds, dict) or not bounds or set(bounds) - set(_BOUNDS):
         raise FilterError(where, f'expected bounds from {", ".join(_BOUNDS)}, e.g. {{"gte": 2010, "lt": 2020}}')
     if "gt" in bounds and "gte" in bounds or "lt" in bounds and "lte" in bounds:
         raise FilterError(where, "give at most one lower bound (gt or gte) and one upper bound (lt or lte)")
-    values = {name: _value(value, kind, f"{where}.{name}") for name, value in bounds.items()}
+    values = {name: _value(value, kind, (*where, name)) for name, value in bounds.items()}
     low = values.get("gt", values.get("gte"))
     high = values.get("lt", values.get("lte"))
     return Range(field, low, "gte" in values, high, "lte" in values)

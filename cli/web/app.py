@@ -16,7 +16,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -115,7 +114,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
     @app.exception_handler(FilterError)
     async def bad_filter(_: Any, error: FilterError) -> Response:
         # The schema allows any object; the index's fields decide whether it is a filter: still a 422.
-        return _problems(422, [{"type": "filter_error", "loc": ["body", *_filter_path(error.where)], "msg": error.reason}])
+        return _problems(422, [{"type": "filter_error", "loc": ["body", *error.path], "msg": error.reason}])
 
     @app.exception_handler(RequestProblem)
     async def bad_request(_: Any, error: RequestProblem) -> Response:
@@ -247,11 +246,6 @@ def _settings_for(engine: Engine, request: SearchRequest) -> tuple[FusionConfig,
         with blame("fusion", "weights"):
             fusion.check_retrievers(chosen)
     return fusion, engine.view(chosen, fusion)  # checked above: a failure now is the engine's
-
-
-def _filter_path(where: str) -> list[str | int]:
-    """FilterError's "filter.and[1].term.year" as a pydantic-style location: filter, and, 1, term, year."""
-    return [int(number) if number else name for number, name in re.findall(r"\[(\d+)\]|([^.\[\]]+)", where)]
 
 
 def _page_file(name: str) -> str:

@@ -199,6 +199,14 @@ def test_malformed_filters_name_their_bad_part(raw: Any, message: str) -> None:
         parse_filter(raw, SCHEMA)
 
 
+def test_the_path_keeps_dotted_field_names_whole() -> None:
+    """A nested field is one name ("journal.name"): the path says so, where the text cannot."""
+    with pytest.raises(FilterError) as raised:
+        parse_filter({"and": [{"exists": {"field": "journal.name"}}, {"term": {"journal.name": 3}}]}, {"journal.name": "keyword"})
+    assert raised.value.path == ("filter", "and", 1, "term", "journal.name")
+    assert raised.value.where == "filter.and[1].term.journal.name" and raised.value.reason.startswith("expected a string")
+
+
 def test_an_index_without_metadata_says_so() -> None:
     with pytest.raises(FilterError, match="unknown field 'year'; the index's fields: none: the index was built without metadata"):
         parse_filter({"term": {"year": 2001}}, {})
