@@ -65,7 +65,7 @@ class BM25Retriever:
         self._lock = threading.Lock()
         self._searcher: Any = None
         self._term_docs: TermDocs | None = None
-        self._weights_by_boost: dict[float, sp.csr_matrix] = {}
+        self._unit_weights: sp.csr_matrix | None = None  # boost 1, for every document; other boosts per batch
         self._doc_ids: Sequence[str] = ()
         self._id_array = np.empty(0, dtype=object)  # the same ids as an array, made once (search_matrix needs one)
         self._length_codes = np.empty(0, dtype=np.uint8)  # Lucene's norm byte per document, made once
@@ -98,9 +98,9 @@ class BM25Retriever:
 
     # -- matrix backend ------------------------------------------------------------------------
 
-    def _weights(self, boost: float) -> sp.csr_matrix:
-        """Term x doc BM25 scores for query terms of this boost (Lucene weights a repeated term as
-        boost * idf before the float32 arithmetic, so each boost needs its own matrix)."""
+    def _weights(self) -> sp.csr_matrix:
+        """Term x doc BM25 scores for query terms of boost 1 (Lucene weights a repeated term as
+        boost * idf before the float32 arithmetic, so other boosts get their own rows: _batch_weights)."""
         with self._lock:
             if self._term_docs is None:
                 assert self._doc_ids_source is not None
@@ -109,12 +109,12 @@ class BM25Retriever:
                 self._id_array = np.asarray(self._doc_ids, dtype=object)
                 self._tie_rank = doc_id_order(self._doc_ids)
                 self._length_codes = encode_lengths(self._term_docs.doc_lengths)
-            if boost not in self._weights_by_boost:
+            if self._unit_weights is None:
                 docs = self._term_docs
-                self._weights_by_boost[boost] = term_weights(
-                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost, self._length_codes
+                self._unit_weights = term_weights(
+                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, 1.0, self._length_codes
                 )
-            return self._weights_by_boost[boost]
+            return self._unit_weights
 
     def _load_term_docs(self) -> TermDocs:
         if as_built(self._parts):
@@ -127,8 +127,8 @@ class BM25Retriever:
         rows alone): the same products in the same order as a full stack, without a copy of the
         whole matrix per boost (a million documents made each a gigabyte)."""
         if boosts == (1.0,):
-            return query_matrix, self._weights(1.0)
-        num_terms = self._weights(1.0).shape[0]
+            return query_matrix, self._weights()
+        num_terms = self._weights().shape[0]
         assert self._term_docs is not None
         docs = self._term_docs
         used = np.unique(query_matrix.indices)  # slot-major, terms ascending within a slot
@@ -137,7 +137,7 @@ class BM25Retriever:
         for slot, boost in enumerate(boosts):
             rows = terms[slots == slot]
             if boost == 1.0:
-                blocks.append(self._weights(1.0)[rows])
+                blocks.append(self._weights()[rows])
             else:
                 blocks.append(
                     term_weights(
@@ -152,7 +152,7 @@ class BM25Retriever:
     def _query_matrix(self, queries: Sequence[str]) -> tuple[sp.csr_matrix, tuple[float, ...]]:
         """Anserini's bag-of-words query: each distinct term once, boosted by its count in the query;
         column slot * terms + term, one slot per distinct boost."""
-        num_terms = self._weights(1.0).shape[0]
+        num_terms = self._weights().shape[0]
         assert self._term_docs is not None
         vocabulary = self._term_docs.vocabulary
         analyzer = LuceneAnalyzer.shared()
@@ -259,7 +259,7 @@ class BM25Retriever:
                 self._searcher.close()
                 self._searcher = None
             self._term_docs = None
-            self._weights_by_boost.clear()
+            self._unit_weights = None
 
 
 def open_bm25(request: OpenRequest) -> BM25Retriever:
