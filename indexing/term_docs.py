@@ -54,7 +54,7 @@ class TermDocWriter:
         terms = np.frombuffer(self._tokens, dtype=np.int32)
         lengths = np.frombuffer(self._lengths, dtype=np.int32)[self._buffered_from :]
         docs = np.repeat(np.arange(self._buffered_from, self._buffered_from + len(lengths), dtype=np.int32), lengths)
-        order = np.lexsort((docs, terms))
+        order = np.argsort(terms, kind="stable")  # docs are ascending already: a stable sort keeps them so
         terms, docs = terms[order], docs[order]
         starts = np.flatnonzero(np.concatenate([[True], (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1])])) if len(terms) else np.zeros(0, dtype=np.int64)
         frequencies = np.diff(np.append(starts, len(terms))).astype(np.int32)
