@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-from braid.eval.report import machine, write_json
+from braid.eval.report import folder_megabytes, machine, write_json
 from braid.fusion.errors import BraidError
 
 LATENCY_DEPTH = 100
@@ -49,10 +49,6 @@ def run_measured(command: list[str]) -> tuple[float, float, str]:
     if process.returncode != 0:
         raise BraidError(f"{' '.join(command[:4])} ... failed ({process.returncode}): {errors.strip().splitlines()[-1] if errors.strip() else 'no output'}")
     return seconds, usage.ru_maxrss / 1024, output
-
-
-def folder_megabytes(folder: Path) -> float:
-    return round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20, 1)
 
 
 def memory_now() -> dict[str, float]:

@@ -25,6 +25,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def folder_megabytes(folder: Path) -> float:
+    """Megabytes on disk of every file below `folder`."""
+    return round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20, 1)
+
+
 def write_json(report: dict[str, Any], out: str | Path) -> Path:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from braid.eval.report import folder_megabytes
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_PRECISION, DenseConfig, SpladeConfig
 from braid.indexing.layout import MANIFEST_NAME
@@ -82,12 +83,8 @@ def _read_record(path: Path) -> dict[str, Any]:
 
 def sizes(index_dir: Path, manifest: Manifest) -> dict[str, float]:
     """Megabytes on disk per retriever sub-folder, and for the whole index directory."""
-
-    def megabytes(folder: Path) -> float:
-        return round(sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 2**20, 1)
-
-    result = {name: megabytes(index_dir / entry.path) for name, entry in manifest.retrievers.items()}
-    result["total"] = megabytes(index_dir)
+    result = {name: folder_megabytes(index_dir / entry.path) for name, entry in manifest.retrievers.items()}
+    result["total"] = folder_megabytes(index_dir)
     return result
 
 
