@@ -6,15 +6,27 @@ import time
 
 import click
 
-from braid.cli.index import dense_encoding_options
+from braid.cli.index import dense_encoding_options, sparse_encoding_options
 from braid.cli.options import data_dir_option
 
 
 @click.command("encode")
 @click.argument("data")
-@click.option("--retriever", type=click.Choice(["dense"]), default="dense", show_default=True, help="Which vectors to make.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="NAME.npy to write (NAME.ids and NAME.json go beside it).")
+@click.option(
+    "--retriever",
+    type=click.Choice(["dense", "splade"]),
+    default="dense",
+    show_default=True,
+    help="Which vectors to make: dense rows (NAME.npy) or SPLADE term weights (NAME.jsonl).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="dense: NAME.npy (NAME.ids and NAME.json go beside it); splade: NAME.jsonl (NAME.json beside it).",
+)
 @dense_encoding_options
+@sparse_encoding_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the files.")
 @data_dir_option
 def encode_command(
@@ -26,27 +38,43 @@ def encode_command(
     doc_prefix: str,
     dense_max_length: int,
     dense_batch_size: int,
+    sparse_model: str,
+    sparse_precision: str,
+    sparse_max_length: int,
+    sparse_batch_size: int,
     as_json: bool,
     data_dir: str | None,
 ) -> None:
     """Encode the corpus of DATA as `braid index` would, into --out; build from them anywhere with
-    `braid index DATA --out DIR --dense-vectors OUT` (same model and settings, checked)."""
+    `braid index DATA --out DIR --dense-vectors OUT` or `--splade-vectors OUT` (same model and
+    settings, checked)."""
     import json
 
     from braid.eval.datasets import resolve_dataset
-    from braid.indexing.config import DenseConfig
-    from braid.indexing.vector_files import encode_to_files, read_info
+    from braid.indexing.config import DenseConfig, SpladeConfig
 
     dataset = resolve_dataset(data, data_dir)
-    config = DenseConfig(model=dense_model, precision=dense_precision, doc_prefix=doc_prefix, max_seq_length=dense_max_length, batch_size=dense_batch_size)
     started = time.perf_counter()
-    files = encode_to_files(dataset.require_corpus(), config, out, progress=not as_json)
+    report: dict[str, object]
+    if retriever == "dense":
+        from braid.indexing.vector_files import encode_to_files, read_info
+
+        dense = DenseConfig(model=dense_model, precision=dense_precision, doc_prefix=doc_prefix, max_seq_length=dense_max_length, batch_size=dense_batch_size)
+        files = encode_to_files(dataset.require_corpus(), dense, out, progress=not as_json)
+        info = read_info(files)
+        report = {"retriever": retriever, "vectors": str(files.vectors), "ids": str(files.ids), "info": str(files.info), **info}
+        shape = f"{info['dimension']}-d"
+    else:
+        from braid.indexing.splade_vector_files import encode_splade_to_files, read_splade_info
+
+        splade = SpladeConfig(model=sparse_model, precision=sparse_precision, max_seq_length=sparse_max_length, batch_size=sparse_batch_size)
+        sparse_files = encode_splade_to_files(dataset.require_corpus(), splade, out, progress=not as_json)
+        info = read_splade_info(sparse_files)
+        report = {"retriever": retriever, "vectors": str(sparse_files.vectors), "info": str(sparse_files.info), **info}
+        shape = f"{info['vocabulary']:,}-token vocabulary"
     seconds = time.perf_counter() - started
-    info = read_info(files)
-    report = {"retriever": retriever, "vectors": str(files.vectors), "ids": str(files.ids), "info": str(files.info), **info, "seconds": round(seconds, 1)}
+    report["seconds"] = round(seconds, 1)
     if as_json:
         click.echo(json.dumps(report))
         return
-    click.echo(
-        f"encoded {info['documents']:,} documents of {dataset.name} with {info['model']} ({info['dimension']}-d) into {files.vectors} in {seconds:.1f} s"
-    )
+    click.echo(f"encoded {info['documents']:,} documents of {dataset.name} with {info['model']} ({shape}) into {report['vectors']} in {seconds:.1f} s")

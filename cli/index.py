@@ -43,6 +43,20 @@ def dense_encoding_options(function: F) -> F:
     return click.option("--dense-model", default=DEFAULT_DENSE_MODEL, show_default=True, help="sentence-transformers model name or folder.")(function)
 
 
+def sparse_encoding_options(function: F) -> F:
+    """What shapes a SPLADE document vector: shared by `braid index` and `braid encode`."""
+    function = click.option(
+        "--sparse-batch-size", type=click.IntRange(min=1), default=SpladeConfig.batch_size, show_default=True, help="Texts encoded per batch (SPLADE)."
+    )(function)
+    function = click.option(
+        "--sparse-max-length", type=click.IntRange(min=1), default=SpladeConfig.max_seq_length, show_default=True, help="Tokens kept per text (SPLADE)."
+    )(function)
+    function = precision_option("--sparse-precision")(function)
+    return click.option(
+        "--sparse-model", default=DEFAULT_SPARSE_MODEL, show_default=True, help="SPLADE model (a SparseEncoder with an MLM head): name or folder."
+    )(function)
+
+
 @click.command("index")
 @click.argument("data")
 @click.option("--out", "out", required=True, type=click.Path(), help="Index directory to create.")
@@ -61,13 +75,17 @@ def dense_encoding_options(function: F) -> F:
     default=None,
     help="Use these document vectors instead of encoding (NAME.npy with NAME.ids and NAME.json, as `braid encode` writes).",
 )
+@click.option(
+    "--splade-vectors",
+    "splade_vectors",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Use these document term weights instead of encoding (NAME.jsonl in Anserini's JSON-vector layout with NAME.json, as `braid encode --retriever splade` writes).",
+)
 @click.option("--hnsw-m", type=click.IntRange(min=2), default=DenseConfig.hnsw_m, show_default=True, help="HNSW links per node.")
 @click.option("--ef-construction", type=click.IntRange(min=1), default=DenseConfig.ef_construction, show_default=True, help="HNSW build breadth.")
 @click.option("--ef-search", type=click.IntRange(min=1), default=DenseConfig.ef_search, show_default=True, help="HNSW search breadth stored as default.")
-@click.option("--sparse-model", default=DEFAULT_SPARSE_MODEL, show_default=True, help="SPLADE model (a SparseEncoder with an MLM head): name or folder.")
-@precision_option("--sparse-precision")
-@click.option("--sparse-max-length", type=click.IntRange(min=1), default=SpladeConfig.max_seq_length, show_default=True, help="Tokens kept per text (SPLADE).")
-@click.option("--sparse-batch-size", type=click.IntRange(min=1), default=SpladeConfig.batch_size, show_default=True, help="Texts encoded per batch (SPLADE).")
+@sparse_encoding_options
 @click.option(
     "--impact-scale",
     type=click.FloatRange(min=0, min_open=True),
@@ -102,6 +120,7 @@ def index_command(
     dense_batch_size: int,
     query_prefix: str,
     dense_vectors: str | None,
+    splade_vectors: str | None,
     hnsw_m: int,
     ef_construction: int,
     ef_search: int,
@@ -159,7 +178,7 @@ def index_command(
         overwrite=overwrite,
         threads=threads,
         metadata=metadata_path,
-        vectors={"dense": dense_vectors} if dense_vectors else None,
+        vectors={name: path for name, path in (("dense", dense_vectors), ("splade", splade_vectors)) if path},
     )
     elapsed = time.perf_counter() - started
     fields = f"; metadata fields: {', '.join(f'{name} ({kind})' for name, kind in manifest.metadata.items())}" if manifest.metadata else ""

@@ -11,6 +11,9 @@ from braid.indexing.build import BuilderFactory, write_index
 from braid.indexing.config import DEFAULT_RETRIEVERS, RetrieverConfig
 from braid.indexing.manifest import Manifest
 
+# Retrievers that build from vectors made elsewhere instead of encoding.
+VECTOR_TAKERS = ("dense", "splade")
+
 
 def build_index(
     corpus_path: str | Path,
@@ -26,7 +29,7 @@ def build_index(
     """Index the corpus at `corpus_path` into directory `out` (which appears only when complete),
     with one sub-index per retriever; `configs` maps a retriever to its parameters (default: the
     kind's defaults); `metadata` names a side file of filterable fields by document id; `vectors`
-    names vector files made elsewhere (`braid encode`), e.g. {"dense": "vectors/scifact.npy"}."""
+    names vector files made elsewhere (`braid encode`), e.g. {"dense": "vectors/scifact.npy", "splade": "vectors/scifact.jsonl"}."""
     names = check_retriever_names(retrievers)
     configs = dict(configs or {})
     for name in configs:
@@ -34,8 +37,8 @@ def build_index(
             raise BraidError(f"settings given for {name!r}, which is not built (building: {', '.join(names)})")
     given = {name: Path(path) for name, path in (vectors or {}).items()}
     for name in given:
-        if name not in names or name != "dense":
-            raise BraidError(f"vectors given for {name!r}: only a built dense retriever takes them (building: {', '.join(names)})")
+        if name not in names or name not in VECTOR_TAKERS:
+            raise BraidError(f"vectors given for {name!r}: only built {' and '.join(VECTOR_TAKERS)} retrievers take them (building: {', '.join(names)})")
     builders: dict[str, BuilderFactory] = {}
     for name in names:
         kind = retriever_kind(name)

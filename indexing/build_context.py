@@ -19,5 +19,5 @@ class BuildContext:
     # Vectors already made for exactly these documents, in order, by retriever name (a compaction
     # merging segments passes them, so nothing is encoded twice): dense float32 rows, splade an ImpactMatrix.
     reuse: Mapping[str, Any] = field(default_factory=dict)
-    # Vector files made elsewhere, by retriever name (`braid index --dense-vectors`), used instead of encoding.
+    # Vector files made elsewhere, by retriever name (`braid index --dense-vectors / --splade-vectors`), used instead of encoding.
     given: Mapping[str, Path] = field(default_factory=dict)

@@ -7,6 +7,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import scipy.sparse as sp
 
@@ -23,6 +24,7 @@ from braid.indexing.manifest import RetrieverEntry
 from braid.indexing.models import model_identity
 from braid.indexing.readers import Document
 from braid.indexing.sparse_encoder import SpladeEncoder
+from braid.indexing.splade_vector_files import read_given_weights
 from braid.indexing.text_chunks import text_chunks
 
 _SHARD_SIZE = 100_000  # documents per staged JsonVectorCollection file
@@ -46,8 +48,20 @@ class SpladeBuilder:
         encoder = SpladeEncoder(self._config)
         started = time.perf_counter()
         reused: ImpactMatrix | None = context.reuse.get(self.name)
+        given = context.given.get(self.name)
+        made_by: dict[str, Any] | None = None
         if reused is not None:  # merging segments: their stored impacts (already quantized)
             impacts, vocabulary, source = reused.impacts.T.tocsr(), reused.vocabulary, "segments"
+        elif given is not None:  # made elsewhere: checked, laid out in corpus order, quantized like braid's own
+            store = DocStore(context.docstore_path)
+            try:
+                doc_ids = store.ids()
+            finally:
+                store.close()
+            vocabulary = encoder.vocabulary
+            weights, made_by = read_given_weights(given, doc_ids, self._config, vocabulary)
+            impacts, source = quantize(weights, self._config.scale, self._config.doc_top_terms), "given"
+            del weights
         else:
             key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
             weights, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context), sparse=True)
@@ -67,6 +81,7 @@ class SpladeBuilder:
             details={
                 "model_path": encoder.resolved,
                 "vectors": source,
+                **({"vectors_file": str(given), "vectors_made_with": made_by} if made_by is not None else {}),
                 "encode_seconds": round(encode_seconds, 2),
                 "docs_per_second": round(context.doc_count / encode_seconds, 1) if source == "encoded" else None,
                 "lucene_seconds": round(lucene_seconds, 2),

@@ -13,7 +13,7 @@ values, an id twice, an id the corpus lacks, or a corpus document without a vect
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,15 +102,20 @@ def encode_to_files(corpus: Path, config: DenseConfig, path: str | Path, progres
 
 
 def read_info(files: VectorFiles) -> dict[str, Any]:
-    for path in (files.vectors, files.ids, files.info):
+    return read_description(files.info, (files.vectors, files.ids, files.info), "a vector file is NAME.npy, NAME.ids and NAME.json together")
+
+
+def read_description(info_path: Path, needed: Sequence[Path], layout: str) -> dict[str, Any]:
+    """NAME.json of a vector file, once every file of the set (`needed`) is there."""
+    for path in needed:
         if not path.is_file():
-            raise BraidError(f"{path}: missing (a vector file is NAME.npy, NAME.ids and NAME.json together, as `braid encode` writes them)")
+            raise BraidError(f"{path}: missing ({layout}, as `braid encode` writes them)")
     try:
-        info = json.loads(files.info.read_text(encoding="utf-8"))
+        info = json.loads(info_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise DataError(files.info, error.lineno, f"not JSON ({error.msg})") from None
+        raise DataError(info_path, error.lineno, f"not JSON ({error.msg})") from None
     if not isinstance(info, dict) or not isinstance(info.get("model"), str):
-        raise DataError(files.info, None, 'expected an object with at least "model" (the name of the model that made the vectors)')
+        raise DataError(info_path, None, 'expected an object with at least "model" (the name of the model that made the vectors)')
     return info
 
 
@@ -149,7 +154,7 @@ def place_given_vectors(path: str | Path, doc_ids: Sequence[str], config: DenseC
     rows = read_ids(files)
     if len(rows) != given.shape[0]:
         raise DataError(files.ids, None, f"{len(rows):,} ids for {given.shape[0]:,} rows of {files.vectors.name}")
-    order = _rows_in_corpus_order(rows, doc_ids, files)
+    order = rows_in_corpus_order(rows, doc_ids, files.ids, lambda row: row + 1)
     placed = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=(len(doc_ids), dimension))
     for start in range(0, len(order), _ROWS):
         block = np.asarray(given[order[start : start + _ROWS]], dtype=np.float32)
@@ -160,7 +165,9 @@ def place_given_vectors(path: str | Path, doc_ids: Sequence[str], config: DenseC
     return info
 
 
-def _rows_in_corpus_order(rows: dict[str, int], doc_ids: Sequence[str], files: VectorFiles) -> np.ndarray:
+def rows_in_corpus_order(rows: dict[str, int], doc_ids: Sequence[str], source: Path, line_of: Callable[[int], int]) -> np.ndarray:
+    """For each of `doc_ids`, its row in a file whose ids are `rows` (id -> row; `line_of` gives a
+    row's line in `source`, for errors): every corpus document needs a row, and every row a document."""
     order = np.empty(len(doc_ids), dtype=np.int64)
     missing: list[str] = []
     for position, doc_id in enumerate(doc_ids):
@@ -170,12 +177,11 @@ def _rows_in_corpus_order(rows: dict[str, int], doc_ids: Sequence[str], files: V
         else:
             order[position] = row
     if missing:
-        raise DataError(files.ids, None, f"no vector for {len(missing):,} document(s) of the corpus, first {_shown(missing)}")
+        raise DataError(source, None, f"no vector for {len(missing):,} document(s) of the corpus, first {_shown(missing)}")
     if len(rows) > len(doc_ids):
         corpus = set(doc_ids)
         unknown = [doc_id for doc_id in rows if doc_id not in corpus]
-        line = rows[unknown[0]] + 1
-        raise DataError(files.ids, line, f"{len(unknown):,} id(s) are not in the corpus, first {unknown[0]!r}")
+        raise DataError(source, line_of(rows[unknown[0]]), f"{len(unknown):,} id(s) are not in the corpus, first {unknown[0]!r}")
     return order
 
 
@@ -201,4 +207,4 @@ def _shown(ids: Iterable[str]) -> str:
     return ", ".join(repr(doc_id) for doc_id in list(ids)[:3])
 
 
-__all__ = ["VectorFiles", "describe", "encode_to_files", "place_given_vectors", "read_info", "write_vector_files"]
+__all__ = ["VectorFiles", "describe", "encode_to_files", "place_given_vectors", "read_description", "read_info", "rows_in_corpus_order", "write_vector_files"]
