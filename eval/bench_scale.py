@@ -22,11 +22,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from braid.eval.report import folder_megabytes, machine, write_json
 from braid.fusion.errors import BraidError
@@ -91,6 +92,8 @@ def probe(index: Path, data: Path, queries_timed: int) -> dict[str, Any]:
             "queries_per_second": round(len(split.queries) / seconds, 1),
             "ndcg@10": round(evaluate(run, split.qrels, ["ndcg@10"]).means["ndcg@10"], 4),
         }
+    if "dense" in names:
+        batch["dense"]["hnsw_recall@10"] = hnsw_recall(engine, index, split.queries)
     report = {
         "open_seconds": round(opened, 3),
         "open_and_first_query_seconds": round(first_query, 3),
@@ -101,6 +104,20 @@ def probe(index: Path, data: Path, queries_timed: int) -> dict[str, Any]:
     }
     engine.close()
     return report
+
+
+def hnsw_recall(engine: Any, index: Path, queries: dict[str, str], k: int = 10) -> float:
+    """Mean share of exact search's top `k` that the HNSW graph returns (the index's default ef)."""
+    from braid.engine.engine import Engine
+
+    texts = list(queries.values())
+    graph = engine.view(["dense"]).retrieve(texts, k)
+    with Engine.open(index, ["dense"], options={"dense": {"exact": True}}) as exact_engine:
+        exact = exact_engine.retrieve(texts, k)
+    found = [
+        len({doc for doc, _ in approximate} & {doc for doc, _ in truth}) / max(1, len(truth)) for approximate, truth in zip(graph["dense"], exact["dense"])
+    ]
+    return round(float(np.mean(found)), 4)
 
 
 def memory_of(pid: int) -> dict[str, float]:
@@ -182,8 +199,18 @@ def plot(report: dict[str, Any], path: Path) -> None:
 @click.option("--queries", "queries_timed", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/scale.json"), show_default=True)
 @click.option("--serve-pair/--no-serve-pair", "pair", default=True, show_default=True, help="Also measure two `braid serve` processes sharing each index.")
+@click.option(
+    "--vectors",
+    type=click.Choice(["encode", "sentences"]),
+    default="encode",
+    show_default=True,
+    help="Dense/SPLADE vectors: encoded by the build (measures encoding), or made from the corpus's sentence encodings "
+    "(braid.eval.scale_vectors) and supplied with --dense-vectors/--splade-vectors, as for 1M documents.",
+)
 @click.pass_context
-def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path, pair: bool) -> None:
+def main(
+    context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path, pair: bool, vectors: str
+) -> None:
     """Build and search scale corpora of growing size; JSON and a log-log PNG."""
     if context.invoked_subcommand is not None:
         return
@@ -197,8 +224,11 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
         if not (corpus / "corpus.jsonl").is_file():
             write_scale_corpus(data_dir or default_data_dir(), corpus, size)
         index = work / f"index-{size}-{retrievers.replace(',', '+')}"
-        click.echo(f"{size:,} documents: building ...", err=True)
         build = [sys.executable, "-m", "braid.cli", "index", str(corpus), "--out", str(index), "--retrievers", retrievers, "--overwrite"]
+        supplied = [name for name in ("dense", "splade") if name in retrievers.split(",")] if vectors == "sentences" else []
+        if supplied:
+            build += supplied_vectors(data_dir or default_data_dir(), work / f"vectors-{size}", size, supplied)
+        click.echo(f"{size:,} documents: building ...", err=True)
         seconds, peak, _ = run_measured(build)
         click.echo(f"{size:,} documents: built in {seconds:.0f} s, peak RSS {peak:.0f} MB; measuring search ...", err=True)
         _, serving_peak, output = run_measured(
@@ -214,6 +244,8 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
                 "build_seconds": round(seconds, 1),
                 "build_peak_rss_mb": round(peak, 1),
                 "index_mb": folder_megabytes(index),
+                "vectors": vectors if supplied else "encode",
+                "stages": build_stages(index),
                 "serving": serving,
                 "serving_peak_rss_mb": round(serving_peak, 1),
             }
@@ -231,6 +263,25 @@ def main(context: click.Context, sizes: str, retrievers: str, work: Path, data_d
     path = write_json(report, out)
     plot(report, path.with_suffix(".png"))
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
+
+
+def supplied_vectors(data_dir: Path, folder: Path, size: int, names: Sequence[str]) -> list[str]:
+    """`braid index` options naming vector files made from sentence encodings (made when missing)."""
+    from braid.eval.scale_vectors import write_scale_vectors
+
+    files = {"dense": folder / "dense.npy", "splade": folder / "splade.jsonl"}
+    missing = tuple(name for name in names if not files[name].with_suffix(".json").is_file())
+    if missing:
+        click.echo(f"{size:,} documents: making {', '.join(missing)} vectors from sentence encodings ...", err=True)
+        write_scale_vectors(data_dir, folder, size, missing)
+    return [option for name in names for option in (f"--{name}-vectors", str(files[name]))]
+
+
+def build_stages(index: Path) -> dict[str, dict[str, Any]]:
+    """Per retriever, the build's own timings and encoding rate (from the manifest)."""
+    manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    keep = ("vectors", "encode_seconds", "docs_per_second", "hnsw_seconds", "lucene_seconds", "terms_per_doc")
+    return {name: {key: entry["details"][key] for key in keep if key in entry.get("details", {})} for name, entry in manifest["retrievers"].items()}
 
 
 def measure_pair(index: Path, corpus: Path) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -26,6 +28,8 @@ from braid.indexing.readers import read_corpus
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # Sentences per distractor document (its text), drawn uniformly.
 _SENTENCES = (3, 9)
+# Distractors drawn at a time (the draws, and so the bytes, depend on it).
+_BLOCK = 10_000
 
 
 def sentences_of(corpora: list[Path]) -> list[str]:
@@ -40,6 +44,38 @@ def sentences_of(corpora: list[Path]) -> list[str]:
     return list(found)
 
 
+@dataclass(frozen=True)
+class DistractorBlock:
+    """Consecutive distractor documents as indexes into the sentence pool."""
+
+    titles: np.ndarray  # one pool sentence per document
+    lengths: np.ndarray  # sentences in each document's text
+    picks: np.ndarray  # the texts' sentences, document after document
+
+    @property
+    def count(self) -> int:
+        return len(self.titles)
+
+    def documents(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(title, text sentences) per document."""
+        ends = np.cumsum(self.lengths)
+        for number, end in enumerate(ends.tolist()):
+            yield int(self.titles[number]), self.picks[end - int(self.lengths[number]) : end]
+
+
+def distractor_blocks(pool_size: int, count: int, seed: int = 0) -> Iterator[DistractorBlock]:
+    """The `count` distractors drawn from a pool of `pool_size` sentences: the same seed always
+    draws the same documents, so vectors can be made for them from their sentences' vectors."""
+    chooser = np.random.default_rng(seed)
+    made = 0
+    while made < count:
+        size = min(_BLOCK, count - made)
+        titles = chooser.integers(0, pool_size, size=size)
+        lengths = chooser.integers(_SENTENCES[0], _SENTENCES[1] + 1, size=size)
+        yield DistractorBlock(titles, lengths, chooser.integers(0, pool_size, size=int(lengths.sum())))
+        made += size
+
+
 def write_scale_corpus(data_dir: Path, out: Path, docs: int, seed: int = 0, progress: bool = True) -> dict[str, int]:
     """Write `out` (corpus.jsonl, queries.jsonl, qrels/test.tsv) with `docs` documents in all."""
     scifact, nfcorpus = data_dir / "scifact", data_dir / "nfcorpus"
@@ -50,7 +86,6 @@ def write_scale_corpus(data_dir: Path, out: Path, docs: int, seed: int = 0, prog
     if docs < len(real):
         raise BraidError(f"--docs must be at least {len(real):,}: every SciFact document is included")
     pool = sentences_of([scifact / "corpus.jsonl", nfcorpus / "corpus.jsonl"])
-    chooser = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / "qrels").mkdir(exist_ok=True)
     shutil.copyfile(scifact / "queries.jsonl", out / "queries.jsonl")
@@ -62,19 +97,11 @@ def write_scale_corpus(data_dir: Path, out: Path, docs: int, seed: int = 0, prog
             handle.write(json.dumps({"_id": document.doc_id, "title": document.title, "text": document.text}) + "\n")
         written = len(real)
         bar.update(written)
-        block = 10_000
-        while written < docs:
-            count = min(block, docs - written)
-            titles = chooser.integers(0, len(pool), size=count)
-            lengths = chooser.integers(_SENTENCES[0], _SENTENCES[1] + 1, size=count)
-            picks = chooser.integers(0, len(pool), size=int(lengths.sum()))
-            position = 0
-            for number in range(count):
-                text = " ".join(pool[pick] for pick in picks[position : position + lengths[number]])
-                position += lengths[number]
-                handle.write(json.dumps({"_id": f"scale-{written + number}", "title": pool[titles[number]], "text": text}) + "\n")
-            written += count
-            bar.update(count)
+        for block in distractor_blocks(len(pool), docs - len(real), seed):
+            for number, (title, picks) in enumerate(block.documents()):
+                handle.write(json.dumps({"_id": f"scale-{written + number}", "title": pool[title], "text": " ".join(pool[pick] for pick in picks)}) + "\n")
+            written += block.count
+            bar.update(block.count)
     partial.replace(out / "corpus.jsonl")
     return {"documents": written, "real_documents": len(real), "sentences": len(pool)}
 

@@ -161,17 +161,22 @@ def _parse_line(path: Path, number: int, line: str, column_of: dict[str, int], m
     vector = record.get("vector")
     if not isinstance(vector, dict):
         raise DataError(path, number, f'"vector" must be an object of token: weight, got {type(vector).__name__}')
-    columns = np.empty(len(vector), dtype=np.int32)
-    weights = np.empty(len(vector), dtype=np.float32)
-    for position, (token, weight) in enumerate(vector.items()):
-        column = column_of.get(token)
-        if column is None:
-            raise DataError(path, number, f"token {token!r} (document {doc_id!r}) is not in the vocabulary of {model!r}")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
-            raise DataError(path, number, f"token {token!r} (document {doc_id!r}) has weight {weight!r}: expected a finite number >= 0")
-        columns[position] = column
-        weights[position] = weight
-    return doc_id, columns, weights
+    try:  # the common case in bulk; a bad value falls through to the search for it below
+        weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
+    except (TypeError, ValueError):
+        weights = None
+    if weights is None or not np.isfinite(weights).all() or (weights < 0).any() or bool in set(map(type, vector.values())):
+        token, weight = next((token, weight) for token, weight in vector.items() if not _is_weight(weight))
+        raise DataError(path, number, f"token {token!r} (document {doc_id!r}) has weight {weight!r}: expected a finite number >= 0")
+    columns = np.fromiter((column_of.get(token, -1) for token in vector), dtype=np.int32, count=len(vector))
+    if (columns < 0).any():
+        token = next(token for token in vector if token not in column_of)
+        raise DataError(path, number, f"token {token!r} (document {doc_id!r}) is not in the vocabulary of {model!r}")
+    return doc_id, columns, weights.astype(np.float32)
+
+
+def _is_weight(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value >= 0
 
 
 __all__ = ["SpladeVectorFiles", "describe_splade", "encode_splade_to_files", "read_given_weights", "read_splade_info", "vector_line"]

@@ -32,6 +32,7 @@ def test_bench_scale_measures_a_small_corpus(data_root: Path, tmp_path: Path) ->
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (row,) = report["sizes"]
     assert row["documents"] == 5300 and row["build_seconds"] > 0 and row["build_peak_rss_mb"] > 50 and row["index_mb"] > 0
+    assert row["vectors"] == "encode" and list(row["stages"]) == ["bm25"]
     serving = row["serving"]
     assert set(serving["latency_ms"]) == {"bm25"} and serving["latency_ms"]["bm25"]["p50_ms"] > 0
     # SciFact's own documents are all there: BM25's nDCG@10 stays near its SciFact value (0.665).
