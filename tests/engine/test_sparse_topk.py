@@ -33,3 +33,23 @@ def test_chunking_does_not_change_any_list(monkeypatch: pytest.MonkeyPatch) -> N
     assert rows_per_chunk(docs) == 2
     assert run() == whole
     assert sum(len(ranking) for ranking in whole) > 0
+
+
+@pytest.mark.parametrize("depth", [1, 10, 100, 1000])
+def test_ranking_only_the_contenders_keeps_every_float32_tie(depth: int) -> None:
+    # 20,000 sums crowded around a few values, each spread over a few float32 rounding steps: many
+    # distinct doubles round to the score at the cut, and the doc-id tie-break must still see them all.
+    generator = np.random.default_rng(depth)
+    centres = generator.choice(np.array([3.25, 7.5, 11.0]), size=20_000)
+    sums = centres * (1 + generator.integers(-4, 5, size=20_000) * 2.0**-25)
+    columns = generator.permutation(40_000)[:20_000]
+    tie_rank = generator.permutation(40_000)
+
+    def ranked(positions: np.ndarray) -> list[tuple[int, float]]:
+        scores = sums[positions].astype(np.float32)
+        best = sparse_topk.top_k(columns[positions], scores, depth, tie_rank)
+        return list(zip(columns[positions][best].tolist(), scores[best].tolist()))
+
+    near_top = sparse_topk.contenders(sums, depth)
+    assert near_top is not None and len(near_top) < len(sums)
+    assert ranked(near_top) == ranked(np.arange(len(sums)))
