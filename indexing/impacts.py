@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+# Weights rounded per step (a million documents hold ~200M).
+_QUANTIZED_AT_ONCE = 1 << 24
 # Tokens without a letter or digit (punctuation, symbols) carry no topical meaning.
 _HAS_WORD_CHARACTER = re.compile(r"[^\W_]")
 # Function words of English queries. The tiny model still gives them weight (measured in the README).
@@ -22,13 +24,16 @@ _QUERY_STOPWORDS = frozenset(
 )
 
 
-def quantize(weights: sp.csr_matrix, scale: float, top_terms: int = 0) -> sp.csr_matrix:
+def quantize(weights: sp.csr_matrix, scale: float, top_terms: int = 0, copy: bool = True) -> sp.csr_matrix:
     """round(weight * scale) as float32 integers, zeros dropped; `top_terms` > 0 keeps each row's
-    heaviest terms (ties broken by vocabulary index, so the result does not depend on input order)."""
-    weights = sp.csr_matrix(weights, dtype=np.float32, copy=True)
+    heaviest terms (ties broken by vocabulary index, so the result does not depend on input order).
+    `copy=False` quantizes a float32 CSR matrix the caller no longer needs in place."""
+    weights = sp.csr_matrix(weights, dtype=np.float32, copy=copy)
     if top_terms > 0:
         weights = _keep_top_terms(weights, top_terms)
-    weights.data = np.rint(weights.data.astype(np.float64) * scale).astype(np.float32)
+    for start in range(0, weights.nnz, _QUANTIZED_AT_ONCE):  # bounded float64 temporaries
+        block = weights.data[start : start + _QUANTIZED_AT_ONCE]
+        block[:] = np.rint(block.astype(np.float64) * scale)
     weights.eliminate_zeros()
     weights.sort_indices()
     return weights

@@ -60,8 +60,7 @@ class SpladeBuilder:
                 store.close()
             vocabulary = encoder.vocabulary
             weights, made_by = read_given_weights(given, doc_ids, self._config, vocabulary)
-            impacts, source = quantize(weights, self._config.scale, self._config.doc_top_terms), "given"
-            del weights
+            impacts, source = quantize(weights, self._config.scale, self._config.doc_top_terms, copy=False), "given"
         else:
             key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
             weights, cached = load_or_encode(self._cache, key, context.doc_count, lambda: self._encode_corpus(encoder, context), sparse=True)
