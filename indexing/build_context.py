@@ -21,3 +21,13 @@ class BuildContext:
     reuse: Mapping[str, Any] = field(default_factory=dict)
     # Vector files made elsewhere, by retriever name (`braid index --dense-vectors / --splade-vectors`), used instead of encoding.
     given: Mapping[str, Path] = field(default_factory=dict)
+
+    def doc_ids(self) -> list[str]:
+        """The corpus's ids in docstore order: the order of every sub-index's rows."""
+        from braid.indexing.docstore import DocStore
+
+        store = DocStore(self.docstore_path)
+        try:
+            return store.ids()
+        finally:
+            store.close()

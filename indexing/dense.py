@@ -11,7 +11,6 @@ import numpy as np
 from braid.indexing.build_context import BuildContext
 from braid.indexing.config import DenseConfig
 from braid.indexing.dense_encoder import DenseEncoder
-from braid.indexing.docstore import DocStore
 from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
 from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
 from braid.indexing.manifest import RetrieverEntry
@@ -54,11 +53,7 @@ class DenseBuilder:
         if reused is not None:  # merging segments: their stored vectors
             vectors, source = np.ascontiguousarray(reused, dtype=np.float32), "segments"
         elif given is not None:  # made elsewhere: checked, then laid out in corpus order
-            store = DocStore(context.docstore_path)
-            try:
-                made_by = place_given_vectors(given, store.ids(), self._config, encoder.dimension, self._folder / EMBEDDINGS_FILE)
-            finally:
-                store.close()
+            made_by = place_given_vectors(given, context.doc_ids(), self._config, encoder.dimension, self._folder / EMBEDDINGS_FILE)
             vectors, source = np.load(self._folder / EMBEDDINGS_FILE, mmap_mode="r"), "given"
         else:
             key = cache_key("dense", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)

@@ -14,7 +14,6 @@ import scipy.sparse as sp
 from braid.fusion.errors import BraidError
 from braid.indexing.build_context import BuildContext
 from braid.indexing.config import SpladeConfig
-from braid.indexing.docstore import DocStore
 from braid.indexing.embedding_cache import EmbeddingCache, cache_key, load_or_encode
 from braid.indexing.impact_matrix import ImpactMatrix
 from braid.indexing.impacts import quantize
@@ -53,13 +52,8 @@ class SpladeBuilder:
         if reused is not None:  # merging segments: their stored impacts (already quantized)
             impacts, vocabulary, source = reused.impacts.T.tocsr(), reused.vocabulary, "segments"
         elif given is not None:  # made elsewhere: checked, laid out in corpus order, quantized like braid's own
-            store = DocStore(context.docstore_path)
-            try:
-                doc_ids = store.ids()
-            finally:
-                store.close()
             vocabulary = encoder.vocabulary
-            weights, made_by = read_given_weights(given, doc_ids, self._config, vocabulary)
+            weights, made_by = read_given_weights(given, context.doc_ids(), self._config, vocabulary)
             impacts, source = quantize(weights, self._config.scale, self._config.doc_top_terms, copy=False), "given"
         else:
             key = cache_key("splade", model_identity(encoder.resolved), self._config.encoding_settings(), context.fingerprint)
@@ -96,11 +90,7 @@ class SpladeBuilder:
     def _stage_collection(self, impacts: sp.csr_matrix, vocabulary: list[str], context: BuildContext) -> None:
         """Anserini's JsonVectorCollection: {"id", "contents", "vector": {token: impact}} per line."""
         self._input.mkdir()
-        store = DocStore(context.docstore_path)
-        try:
-            doc_ids = store.ids()
-        finally:
-            store.close()
+        doc_ids = context.doc_ids()
         handle = None
         try:
             for row, doc_id in enumerate(doc_ids):
