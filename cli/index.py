@@ -103,6 +103,13 @@ def sparse_encoding_options(function: F) -> F:
     show_default=True,
     help="Drop stopword and punctuation tokens from SPLADE query vectors by default.",
 )
+@click.option(
+    "--splade-lucene/--no-splade-lucene",
+    "splade_lucene",
+    default=SpladeConfig.lucene_index,
+    show_default=True,
+    help="Also write Lucene's impact index (only `--splade-backend lucene` searches it; skip it for large corpora).",
+)
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
 @metadata_option
 @data_dir_option
@@ -131,6 +138,7 @@ def index_command(
     impact_scale: float,
     doc_top_terms: int,
     splade_query_stopwords: bool,
+    splade_lucene: bool,
     threads: int,
     metadata_path: str | None,
     data_dir: str | None,
@@ -168,6 +176,7 @@ def index_command(
             scale=impact_scale,
             doc_top_terms=doc_top_terms,
             query_stopwords=splade_query_stopwords,
+            lucene_index=splade_lucene,
         ),
     }
     manifest = build_index(

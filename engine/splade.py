@@ -47,6 +47,8 @@ class SpladeRetriever:
         check_backend("splade", backend)
         if backend == "lucene":
             compacted_only(parts, "the splade lucene backend")
+            if not config.lucene_index:
+                raise BraidError("this index was built without Lucene's impact index (--no-splade-lucene): search it with the matrix backend")
         self.folder = Path(folder)
         self._parts = tuple(parts)
         self.config = config

@@ -207,9 +207,25 @@ def plot(report: dict[str, Any], path: Path) -> None:
     help="Dense/SPLADE vectors: encoded by the build (measures encoding), or made from the corpus's sentence encodings "
     "(braid.eval.scale_vectors) and supplied with --dense-vectors/--splade-vectors, as for 1M documents.",
 )
+@click.option(
+    "--splade-lucene/--no-splade-lucene",
+    "splade_lucene",
+    default=True,
+    show_default=True,
+    help="Build Lucene's impact index too (braid index's default; only the lucene backend searches it).",
+)
 @click.pass_context
 def main(
-    context: click.Context, sizes: str, retrievers: str, work: Path, data_dir: Path | None, queries_timed: int, out: Path, pair: bool, vectors: str
+    context: click.Context,
+    sizes: str,
+    retrievers: str,
+    work: Path,
+    data_dir: Path | None,
+    queries_timed: int,
+    out: Path,
+    pair: bool,
+    vectors: str,
+    splade_lucene: bool,
 ) -> None:
     """Build and search scale corpora of growing size; JSON and a log-log PNG."""
     if context.invoked_subcommand is not None:
@@ -226,6 +242,8 @@ def main(
         index = work / f"index-{size}-{retrievers.replace(',', '+')}"
         build = [sys.executable, "-m", "braid.cli", "index", str(corpus), "--out", str(index), "--retrievers", retrievers, "--overwrite"]
         supplied = [name for name in ("dense", "splade") if name in retrievers.split(",")] if vectors == "sentences" else []
+        if not splade_lucene:
+            build.append("--no-splade-lucene")
         if supplied:
             build += supplied_vectors(data_dir or default_data_dir(), work / f"vectors-{size}", size, supplied)
         click.echo(f"{size:,} documents: building ...", err=True)
@@ -254,6 +272,7 @@ def main(
     report = {
         "benchmark": "braid.eval.bench_scale",
         "retrievers": retrievers.split(","),
+        "splade_lucene_index": splade_lucene,
         "machine": machine(),
         "latency_depth": LATENCY_DEPTH,
         "batch_depth": BATCH_DEPTH,

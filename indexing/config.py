@@ -144,6 +144,10 @@ class SpladeConfig(RetrieverConfig):
     scale: float = 100.0
     doc_top_terms: int = 0
     query_stopwords: bool = True  # +0.0067 nDCG@10 SciFact, +0.0016 NFCorpus (bf16; measured by eval/bench_splade.py)
+    # Also write Lucene's impact index: the `lucene` search backend and a build-time cross-check of
+    # the impact matrix. Searching never needs it otherwise; Anserini indexes each impact as that
+    # many repeated tokens, so at a million documents it is most of the build.
+    lucene_index: bool = True
 
     def __post_init__(self) -> None:
         check_precision("splade", self.precision)

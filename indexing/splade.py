@@ -62,11 +62,13 @@ class SpladeBuilder:
             source = "cache" if cached else "encoded"
         encode_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        self._stage_collection(impacts, vocabulary, context)
-        self._run_lucene()
+        if self._config.lucene_index:
+            self._stage_collection(impacts, vocabulary, context)
+            self._run_lucene()
         lucene_seconds = time.perf_counter() - started
         matrix_stats = ImpactMatrix(impacts.T.tocsr(), vocabulary).save(self._folder)
-        self._check_against_lucene(matrix_stats)
+        if self._config.lucene_index:
+            self._check_against_lucene(matrix_stats)
         return RetrieverEntry(
             kind="splade",
             path=self.name,
@@ -77,8 +79,8 @@ class SpladeBuilder:
                 **({"vectors_file": str(given), "vectors_made_with": made_by} if made_by is not None else {}),
                 "encode_seconds": round(encode_seconds, 2),
                 "docs_per_second": round(context.doc_count / encode_seconds, 1) if source == "encoded" else None,
-                "lucene_seconds": round(lucene_seconds, 2),
-                "lucene_index": LUCENE_FOLDER,
+                "lucene_seconds": round(lucene_seconds, 2) if self._config.lucene_index else None,
+                "lucene_index": LUCENE_FOLDER if self._config.lucene_index else None,
                 "impact_matrix": matrix_stats,
                 "terms_per_doc": round(impacts.nnz / max(1, context.doc_count), 1),
             },

@@ -65,3 +65,19 @@ def test_a_dense_model_as_sparse_model_fails_and_leaves_nothing(scifact_small: P
         )
     assert not (tmp_path / "bad").exists()
     assert not [entry for entry in tmp_path.iterdir() if entry.name.startswith(".")]
+
+
+def test_an_index_without_lucenes_impact_index_searches_the_same(
+    splade_small_index: Path, scifact_small: Path, tmp_path: Path, embedding_cache_dir: Path
+) -> None:
+    out = tmp_path / "matrix-only"
+    manifest = build_index(
+        scifact_small / "corpus.jsonl", out, retrievers=["splade"], configs={"splade": SpladeConfig(lucene_index=False)}, progress=False
+    )
+    assert manifest.retrievers["splade"].details["lucene_index"] is None and not (out / "splade" / "lucene").exists()
+    assert (ImpactMatrix.load(out / "splade").impacts != ImpactMatrix.load(splade_small_index / "splade").impacts).nnz == 0
+    queries = ["vitamin D deficiency", "statins and breast cancer survival"]
+    with Engine.open(out) as without, Engine.open(splade_small_index) as with_lucene:
+        assert without.retrieve(queries, 50) == with_lucene.retrieve(queries, 50)
+    with pytest.raises(BraidError, match="without Lucene's impact index"):
+        Engine.open(out, options={"splade": {"backend": "lucene"}})
