@@ -71,9 +71,7 @@ def test_an_index_without_lucenes_impact_index_searches_the_same(
     splade_small_index: Path, scifact_small: Path, tmp_path: Path, embedding_cache_dir: Path
 ) -> None:
     out = tmp_path / "matrix-only"
-    manifest = build_index(
-        scifact_small / "corpus.jsonl", out, retrievers=["splade"], configs={"splade": SpladeConfig(lucene_index=False)}, progress=False
-    )
+    manifest = build_index(scifact_small / "corpus.jsonl", out, retrievers=["splade"], configs={"splade": SpladeConfig(lucene_index=False)}, progress=False)
     assert manifest.retrievers["splade"].details["lucene_index"] is None and not (out / "splade" / "lucene").exists()
     assert (ImpactMatrix.load(out / "splade").impacts != ImpactMatrix.load(splade_small_index / "splade").impacts).nnz == 0
     queries = ["vitamin D deficiency", "statins and breast cancer survival"]
