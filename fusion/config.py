@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args
 from braid.fusion.convex import MISSING_POLICIES, convex_combination
 from braid.fusion.errors import BraidError
 from braid.fusion.normalize import NORMALIZATIONS
+from braid.fusion.prior import label_free_weights
 from braid.fusion.rrf import DEFAULT_RRF_K, reciprocal_rank_fusion
 from braid.fusion.types import FusedHit, Ranking
 
@@ -24,11 +25,13 @@ MAX_WEIGHT = 1e6
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Empty `weights` means equal weights over the retrievers searched."""
+    """Empty `weights` means the label-free default (braid.fusion.prior): for convex combination of
+    bm25+splade+dense the prior learned on other collections, else equal weights."""
 
     method: str = "cc"
     # Untuned, equal weights over bm25+splade+dense (test nDCG@10, SciFact / NFCorpus): zscore+exact
     # 0.7331 / 0.3565, zscore+zero 0.7346 / 0.3493, minmax+exact 0.7279 / 0.3582, RRF 0.7136 / 0.3520.
+    # The prior's weights with zscore+exact: see braid.fusion.prior.
     norm: str = "zscore"
     weights: dict[str, float] = field(default_factory=dict)
     rrf_k: float = DEFAULT_RRF_K
@@ -60,7 +63,7 @@ class FusionConfig:
 
     def weights_for(self, names: Sequence[str]) -> dict[str, float]:
         if not self.weights:
-            return {name: 1.0 / len(names) for name in names}
+            return label_free_weights(names, self.method)
         return {name: float(self.weights.get(name, 0.0)) for name in names}
 
     def fuse(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from braid.fusion.config import FusionConfig
+from braid.fusion.prior import equal_weights
 from braid.fusion.rrf import DEFAULT_RRF_K
 from braid.fusion.tune import TUNED_NORMS
 
@@ -34,10 +35,16 @@ def standard_methods(retrievers: Sequence[str]) -> list[Method]:
         return methods
     together = tuple(retrievers)
     for norm in CC_NORMALIZATIONS:
-        methods.append(Method(f"cc-{norm}", together, FusionConfig(method="cc", norm=norm), "equal weights"))
+        methods.append(Method(f"cc-{norm}", together, FusionConfig(method="cc", norm=norm, weights=equal_weights(together)), "equal weights"))
     methods.append(Method("rrf", together, FusionConfig(method="rrf"), f"k={DEFAULT_RRF_K:g}"))
     return methods
 
 
 def tuned_method(retrievers: Sequence[str], fusion: FusionConfig, split: str) -> Method:
     return Method("tuned", tuple(retrievers), fusion, f"tuned on {split}")
+
+
+def label_free_method(retrievers: Sequence[str]) -> Method:
+    """braid's default without labels (an index with no fusion.json): see braid.fusion.prior."""
+    weights = FusionConfig().weights_for(list(retrievers))
+    return Method("label-free", tuple(retrievers), FusionConfig(), "no labels: " + ",".join(f"{name}={value:g}" for name, value in weights.items()))

@@ -20,7 +20,7 @@ from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
 from braid.eval.suite.indexes import ensure_index
 from braid.eval.suite.measure import LATENCY_DEPTH, add_significance, measure_latency, run_methods
-from braid.eval.suite.methods import Method, standard_methods, tuned_method
+from braid.eval.suite.methods import Method, label_free_method, standard_methods, tuned_method
 from braid.eval.suite.plots import plot_effectiveness_vs_latency
 from braid.eval.suite.tables import markdown
 from braid.eval.sweep_plot import plot_sweep
@@ -87,7 +87,7 @@ def run_bench(settings: BenchSettings) -> dict[str, Any]:
     plans = [plan(resolve_dataset(name, settings.data_dir)) for name in settings.datasets]
     fused = len(settings.retrievers) > 1
     # Per dataset: the index, each method's run, tuning and the tuned run when possible, latency.
-    steps = sum(2 + len(standard_methods(settings.retrievers)) + (2 if fused and p.tuning_split else 0) for p in plans)
+    steps = sum(2 + len(standard_methods(settings.retrievers)) + (1 if fused else 0) + (2 if fused and p.tuning_split else 0) for p in plans)
     reports = []
     started = time.perf_counter()
     with tqdm(total=steps, desc="braid bench", unit=" step", file=sys.stderr, dynamic_ncols=True) as bar:
@@ -124,6 +124,8 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
     bar.update(1)
     split = dataset.load_split(dataset_plan.eval_split)
     methods: list[Method] = standard_methods(settings.retrievers)
+    if len(settings.retrievers) > 1:
+        methods.append(label_free_method(settings.retrievers))  # what an index without fusion.json searches with
     tuning_report = None
     with Engine.open(index_dir, settings.retrievers, fusion=FusionConfig()) as engine:
         if len(settings.retrievers) > 1 and dataset_plan.tuning_split:

@@ -10,7 +10,7 @@ import pytest
 from braid.eval.runs import read_trec_run
 from tests.support.cli import braid
 
-METHODS = ["bm25", "splade", "dense", "cc-minmax", "cc-zscore", "cc-tmm", "rrf", "tuned"]
+METHODS = ["bm25", "splade", "dense", "cc-minmax", "cc-zscore", "cc-tmm", "rrf", "label-free", "tuned"]
 
 
 def _judged(qrels_tsv: Path, kept: set[str]) -> dict[str, list[str]]:
@@ -85,6 +85,9 @@ def test_bench_reports_every_method_with_ms_marco_headline_metrics(bench_run: tu
         if row["method"] != "bm25":
             assert 0 < row["significance"]["vs_bm25"]["t_test_p"] <= 1 and 0 < row["significance"]["vs_bm25"]["randomization_p"] <= 1
     assert "| method | MRR@10 | R@1000 |" in stdout and "| tuned (tuned on train) |" in stdout
+    assert "| label-free (no labels: bm25=0.3,splade=0.25,dense=0.45) |" in stdout  # the prior, beside the tuned row
+    equal = next(row for row in report["methods"] if row["method"] == "cc-zscore")
+    assert equal["fusion"]["weights"] == {"bm25": 1 / 3, "splade": 1 / 3, "dense": 1 / 3}
     assert (results / "bench.md").read_text() in stdout
 
 
