@@ -63,7 +63,8 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, line.rstrip("\r\n")
 
 
-def _json_object(path: Path, number: int, line: str) -> dict:
+def json_object(path: Path, number: int, line: str) -> dict:
+    """One JSONL line as an object, or a one-line error naming `path:number`."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
@@ -109,7 +110,7 @@ def _checked_id(value: str, path: Path, number: int, what: str) -> str:
 
 def _jsonl_documents(path: Path) -> Iterator[tuple[int, Document]]:
     for number, line in numbered_lines(path):
-        record = _json_object(path, number, line)
+        record = json_object(path, number, line)
         doc_id = _checked_id(_string_field(record, _ID_FIELDS, path, number, True), path, number, "document id")
         title = _string_field(record, ("title",), path, number, False)
         text = _string_field(record, _TEXT_FIELDS, path, number, False)
@@ -139,7 +140,7 @@ def read_metadata(path: str | Path) -> Iterator[tuple[int, str, Metadata]]:
     path = Path(path)
     seen: set[str] = set()
     for number, line in numbered_lines(path):
-        record = _json_object(path, number, line)
+        record = json_object(path, number, line)
         doc_id = _checked_id(_string_field(record, _ID_FIELDS, path, number, True), path, number, "document id")
         if doc_id in seen:
             raise DataError(path, number, f"document id {doc_id!r} appears twice")
@@ -181,7 +182,7 @@ def _tsv_documents(path: Path) -> Iterator[tuple[int, Document]]:
 
 def _jsonl_queries(path: Path) -> Iterator[tuple[int, Query]]:
     for number, line in numbered_lines(path):
-        record = _json_object(path, number, line)
+        record = json_object(path, number, line)
         query_id = _checked_id(_string_field(record, ("_id", "id", "qid"), path, number, True), path, number, "query id")
         yield number, Query(query_id, _string_field(record, ("text", "query", "contents"), path, number, True))
 

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from braid.fusion.errors import DataError
 from braid.indexing.config import SpladeConfig
-from braid.indexing.readers import numbered_lines
+from braid.indexing.readers import json_object, numbered_lines
 from braid.indexing.vector_files import read_description, rows_in_corpus_order
 
 
@@ -145,12 +145,7 @@ def read_given_weights(path: str | Path, doc_ids: Sequence[str], config: SpladeC
 
 
 def _parse_line(path: Path, number: int, line: str, column_of: dict[str, int], model: str) -> tuple[str, np.ndarray, np.ndarray]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise DataError(path, number, f"not JSON ({error.msg})") from None
-    if not isinstance(record, dict):
-        raise DataError(path, number, f'expected an object {{"id", "vector"}}, got {type(record).__name__}')
+    record = json_object(path, number, line)
     doc_id = record.get("id")
     if not isinstance(doc_id, str) or not doc_id or doc_id != doc_id.strip():
         raise DataError(path, number, f'"id" must be a non-empty string without surrounding spaces, got {doc_id!r}')
