@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 import threading
@@ -21,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, encode_lengths, reported_score, reported_scores, term_weights
-from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only, filter_refused
-from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
+from braid.engine.sparse_topk import KeptSums, doc_id_order, doc_positions, ordinals, rank_matrix, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.analysis import LuceneAnalyzer
 from braid.indexing.config import DEFAULT_BACKEND, BM25Config, check_backend
@@ -95,6 +96,15 @@ class BM25Retriever:
         for start in range(0, len(queries), BATCH_CHUNK):
             results.extend(self._search_collection(queries[start : start + BATCH_CHUNK], depth))
         return results
+
+    def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search` by document ordinal (the lucene backend's ids are mapped back)."""
+        if depth <= 0 or not queries:
+            return as_ordinals([[] for _ in queries], {})
+        if self.backend != "matrix":
+            return as_ordinals(self.search(queries, depth, allowed), self._positions())
+        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
+        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, _reported, allowed)
 
     # -- matrix backend ------------------------------------------------------------------------
 
@@ -172,30 +182,41 @@ class BM25Retriever:
 
     def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return search_matrix(
-            query_matrix, weights, depth, self._id_array, self._tie_rank,
-            to_scores=as_lucene_scores,
-            to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
-            allowed=allowed,
-        )  # fmt: skip
+        return search_matrix(query_matrix, weights, depth, self._id_array, self._tie_rank, as_lucene_scores, _reported, allowed)
+
+    def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
+        """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks
+        for next are then gathered, not multiplied again."""
+        if self.backend != "matrix" or depth <= 0 or not queries:
+            return self.search_ordinals(queries, depth, allowed), functools.partial(self.score_ordinals, queries)
+        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
+        kept = KeptSums()
+        lists = rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, _reported, allowed, kept)
+
+        def scorer(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
+            again = lambda rows: sums_at(query_matrix[rows], weights, [wanted[row] for row in rows])  # noqa: E731
+            return [as_lucene_scores(sums).astype(np.float64) for sums in kept.at(wanted, weights.shape[1], again)]
+
+        return lists, scorer
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """Lucene's BM25 score of each given document (0 when no query term occurs in it)."""
+        position = self._positions()
+        values = self.score_ordinals(queries, [ordinals(wanted, position) for wanted in doc_ids])
+        return [dict(zip(wanted, found.tolist())) for wanted, found in zip(doc_ids, values)]
+
+    def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`score` by ordinal: the sums search ranks, gathered for every query at once."""
         if self._doc_ids_source is None or not TermDocs.exists(self.folder):
             raise BraidError("exact BM25 scores need the index's term matrix and doc ids")
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        sums = (query_matrix @ weights).tocsr()
-        position = self._positions()
-        result = []
-        for row, wanted in enumerate(doc_ids):
-            values = as_lucene_scores(scores_at(sums, row, ordinals(wanted, position)))
-            result.append(dict(zip(wanted, values.astype(np.float64).tolist())))
-        return result
+        return [as_lucene_scores(sums).astype(np.float64) for sums in sums_at(query_matrix, weights, ordinals)]
 
     def _positions(self) -> dict[str, int]:
         with self._lock:
             if self._position is None:
-                self._position = doc_positions(self._doc_ids)
+                assert self._doc_ids_source is not None
+                self._position = doc_positions(self._doc_ids or self._doc_ids_source())
             return self._position
 
     # -- lucene backend ------------------------------------------------------------------------
@@ -260,6 +281,11 @@ class BM25Retriever:
                 self._searcher = None
             self._term_docs = None
             self._unit_weights = None
+
+
+def _reported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """What a list reports: Anserini's tie-adjusted, rounded scores (see lucene_bm25)."""
+    return reported_scores(anserini_tie_adjust(ranked, starts))
 
 
 def open_bm25(request: OpenRequest) -> BM25Retriever:

@@ -13,7 +13,7 @@ import numpy as np
 
 from braid.engine.encoders import shared_encoder
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, Part, Ranking, as_built
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, as_built
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
 from braid.fusion.errors import BraidError
 from braid.indexing.arrays import load_array
@@ -109,16 +109,23 @@ class DenseRetriever:
         """`allowed` (a filter's mask over the live documents): see _search_filtered."""
         if depth <= 0 or not queries:
             return [[] for _ in queries]
+        doc_ids = self._state()[2]
+        return [list(zip(doc_ids[positions].tolist(), scores.tolist())) for positions, scores in self.search_ordinals(queries, depth, allowed)]
+
+    def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search` by document ordinal (position in the live doc ids)."""
+        if depth <= 0 or not queries:
+            return [_nothing() for _ in queries]
         vectors, graphs, doc_ids = self._state()
         query_vectors = self.encode(queries)
         if allowed is not None:
-            return self._search_filtered(vectors, graphs, doc_ids, query_vectors, depth, allowed)
+            return self._search_filtered(vectors, graphs, len(doc_ids), query_vectors, depth, allowed)
         depth = min(depth, len(doc_ids))
         if self.exact:
-            return [self._exact_one(vectors, doc_ids, query, depth) for query in query_vectors]
+            return [self._exact_one(vectors, query, depth) for query in query_vectors]
         found = [self._search_graph(graph, position, live, vectors, query_vectors, depth) for graph, position, live in graphs if live]
         if not found:
-            return [[] for _ in queries]
+            return [_nothing() for _ in queries]
         if len(found) == 1:
             positions, scores = found[0]
         else:  # best `depth` over the segments: score, then doc id (as exact search ranks)
@@ -126,48 +133,48 @@ class DenseRetriever:
             order = [np.lexsort((self._tie_rank[row_positions], -row_scores))[:depth] for row_positions, row_scores in zip(positions, scores)]
             positions = np.take_along_axis(positions, np.asarray(order), axis=1)
             scores = np.take_along_axis(scores, np.asarray(order), axis=1)
-        return [list(zip(doc_ids[row_positions].tolist(), row_scores.tolist())) for row_positions, row_scores in zip(positions, scores)]
+        return list(zip(positions, scores))
 
     def _search_filtered(
-        self, vectors: np.ndarray, graphs: list[tuple[Any, np.ndarray, int]], doc_ids: np.ndarray, query_vectors: np.ndarray, depth: int, allowed: np.ndarray
-    ) -> list[Ranking]:
+        self, vectors: np.ndarray, graphs: list[tuple[Any, np.ndarray, int]], live: int, query_vectors: np.ndarray, depth: int, allowed: np.ndarray
+    ) -> list[OrdinalRanking]:
         """Only documents `allowed` keeps, planned from how many it keeps: a scan of their vectors
         (exact), or HNSW fetching enough candidates that `depth` matching ones survive, with a scan
         for any query where fewer than min(depth, matching) do."""
         matching = np.flatnonzero(allowed)
         depth = min(depth, len(matching))
         if depth == 0:
-            return [[] for _ in query_vectors]
-        fetch = filtered_fetch(len(matching), len(doc_ids), depth, self.filter_search)
+            return [_nothing() for _ in query_vectors]
+        fetch = filtered_fetch(len(matching), live, depth, self.filter_search)
         if fetch is None or self.exact or not graphs:
-            return self._scan(vectors, doc_ids, matching, query_vectors, depth)
-        found = [self._search_graph(graph, position, live, vectors, query_vectors, min(fetch, live)) for graph, position, live in graphs if live]
+            return self._scan(vectors, matching, query_vectors, depth)
+        found = [self._search_graph(graph, position, alive, vectors, query_vectors, min(fetch, alive)) for graph, position, alive in graphs if alive]
         positions = np.concatenate([p for p, _ in found], axis=1)
         scores = np.concatenate([d for _, d in found], axis=1)
-        rankings: list[Ranking] = []
+        rankings: list[OrdinalRanking] = []
         for number, (row_positions, row_scores) in enumerate(zip(positions, scores)):
             keep = allowed[row_positions]
             row_positions, row_scores = row_positions[keep], row_scores[keep]
             if len(row_positions) < depth:  # the filter cut deeper than the over-fetch reached
-                rankings += self._scan(vectors, doc_ids, matching, query_vectors[number : number + 1], depth)
+                rankings += self._scan(vectors, matching, query_vectors[number : number + 1], depth)
                 continue
             order = np.lexsort((self._tie_rank[row_positions], -row_scores))[:depth]
-            rankings.append(list(zip(doc_ids[row_positions[order]].tolist(), row_scores[order].tolist())))
+            rankings.append((row_positions[order], row_scores[order]))
         return rankings
 
-    def _scan(self, vectors: np.ndarray, doc_ids: np.ndarray, matching: np.ndarray, query_vectors: np.ndarray, depth: int) -> list[Ranking]:
+    def _scan(self, vectors: np.ndarray, matching: np.ndarray, query_vectors: np.ndarray, depth: int) -> list[OrdinalRanking]:
         """Exact search over the `matching` positions: a float32 product picks a shortlist, which is
         rescored as exact search scores (inner_products) and ranked the same way."""
         block = np.asarray(vectors[matching], dtype=np.float32)
         rough = block @ query_vectors.T.astype(np.float32)
         shortlist = min(len(matching), 2 * depth + 16)
-        rankings: list[Ranking] = []
+        rankings: list[OrdinalRanking] = []
         for number, query in enumerate(query_vectors):
             column = rough[:, number]
             rows = np.argpartition(-column, shortlist - 1)[:shortlist] if shortlist < len(matching) else np.arange(len(matching))
             scores = inner_products(block[rows], query)
             best = top_k(matching[rows], scores, depth, self._tie_rank)
-            rankings.append(list(zip(doc_ids[matching[rows[best]]].tolist(), scores[best].astype(np.float64).tolist())))
+            rankings.append((matching[rows[best]], scores[best].astype(np.float64)))
         return rankings
 
     def _search_graph(
@@ -188,23 +195,24 @@ class DenseRetriever:
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """Cosine of the query with each given document's stored vector."""
-        vectors, _, ids = self._state()
+        _, _, ids = self._state()
         with self._lock:
             if self._position is None:
                 self._position = doc_positions(ids.tolist())
             position = self._position
-        query_vectors = self.encode(queries)
-        result = []
-        for query, wanted in zip(query_vectors, doc_ids):
-            rows = ordinals(wanted, position)
-            values = inner_products(vectors[rows], query) if len(rows) else np.empty(0)
-            result.append(dict(zip(wanted, values.astype(np.float64).tolist())))
-        return result
+        values = self.score_ordinals(queries, [ordinals(wanted, position) for wanted in doc_ids])
+        return [dict(zip(wanted, found.tolist())) for wanted, found in zip(doc_ids, values)]
 
-    def _exact_one(self, vectors: np.ndarray, doc_ids: np.ndarray, query: np.ndarray, depth: int) -> Ranking:
+    def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`score` by ordinal (position in the live doc ids)."""
+        vectors, _, _ = self._state()
+        query_vectors = self.encode(queries)
+        return [inner_products(vectors[rows], query).astype(np.float64) if len(rows) else np.empty(0) for query, rows in zip(query_vectors, ordinals)]
+
+    def _exact_one(self, vectors: np.ndarray, query: np.ndarray, depth: int) -> OrdinalRanking:
         scores = inner_products(vectors, query)
         best = top_k(np.arange(len(scores)), scores, depth, self._tie_rank)
-        return list(zip(doc_ids[best].tolist(), scores[best].astype(np.float64).tolist()))
+        return best, scores[best].astype(np.float64)
 
     def forget_queries(self) -> None:
         """Drop cached query vectors (benchmarks time every query cold)."""
@@ -215,6 +223,10 @@ class DenseRetriever:
             self._graphs = None
             self._vectors = None
             self._doc_ids = None
+
+
+def _nothing() -> OrdinalRanking:
+    return np.empty(0, dtype=np.int64), np.empty(0)
 
 
 # Filtered dense search (see filtered_fetch): HNSW fetches this many candidates per wanted hit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
@@ -15,14 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from braid.engine import fused
+from braid.engine.doc_ordinals import DocOrdinals
 from braid.engine.filter_mask import AppliedFilter, FilterMasks
 from braid.engine.filters import FilterError
 from braid.engine.hits import Hit
 from braid.engine.registry import open_retriever, retriever_kind
-from braid.engine.retriever import Ranking, Retriever, filter_refused
+from braid.engine.retriever import Ranking, Retriever, as_ordinals, filter_refused
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
-from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, Contribution, FusedHit
+from braid.fusion.table import CandidateTable, FusedRows
+from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, FusedHit
 from braid.indexing.integrity import check_sizes
 from braid.indexing.layout import MANIFEST_NAME
 from braid.indexing.leases import Lease
@@ -42,13 +46,20 @@ class Generation:
     after a refresh the old one closes when its last search ends, so no answer mixes generations."""
 
     def __init__(
-        self, manifest: Manifest, retrievers: dict[str, Retriever], docstore: LiveDocStore, lease: Lease | None = None, filters: FilterMasks | None = None
+        self,
+        manifest: Manifest,
+        retrievers: dict[str, Retriever],
+        docstore: LiveDocStore,
+        lease: Lease | None = None,
+        filters: FilterMasks | None = None,
+        ordinals: DocOrdinals | None = None,
     ) -> None:
         self.manifest = manifest
         self.retrievers = retrievers
         self.docstore = docstore
         self.lease = lease
         self.filters = filters or FilterMasks(docstore.segments, manifest.metadata)
+        self.ordinals = ordinals or DocOrdinals(docstore.ids)
         self.users = 0
         self.retired = False
 
@@ -56,7 +67,7 @@ class Generation:
         """The same generation seen through fewer retrievers (a view's); closing stays with this one."""
         if list(names) == list(self.retrievers):
             return self
-        return Generation(self.manifest, {name: self.retrievers[name] for name in names}, self.docstore, filters=self.filters)
+        return Generation(self.manifest, {name: self.retrievers[name] for name in names}, self.docstore, filters=self.filters, ordinals=self.ordinals)
 
     def close(self) -> None:
         for retriever in self.retrievers.values():
@@ -233,9 +244,7 @@ class Engine:
     def _retrieve(
         self, retrievers: Mapping[str, Retriever], queries: Sequence[str], depth: int, timings: dict[str, float] | None, allowed: np.ndarray | None = None
     ) -> dict[str, list[Ranking]]:
-        asked = [position for position, query in enumerate(queries) if query.strip()]
-        if allowed is not None and not allowed.any():
-            asked = []  # the filter matches no document: nothing to search
+        asked = _asked(queries, allowed)
         if len(asked) < len(queries):
             found = (
                 self._retrieve(retrievers, [queries[position] for position in asked], depth, timings, allowed) if asked else {name: [] for name in retrievers}
@@ -245,15 +254,27 @@ class Engine:
                 for position, ranking in zip(asked, rankings):
                     lists[name][position] = ranking
             return lists
+        return self._run_retrievers(retrievers, queries, depth, timings, allowed, _search)
+
+    def _run_retrievers(
+        self,
+        retrievers: Mapping[str, Retriever],
+        queries: Sequence[str],
+        depth: int,
+        timings: dict[str, float] | None,
+        allowed: np.ndarray | None,
+        search: Callable[[Retriever, Sequence[str], int, np.ndarray | None], Any],
+    ) -> dict[str, Any]:
+        """`search(retriever, queries, depth, allowed)` of every retriever, all at once."""
         if len(retrievers) == 1:
             ((name, retriever),) = retrievers.items()
-            return {name: _timed(timings, name, _search, retriever, queries, depth, allowed)}
+            return {name: _timed(timings, name, search, retriever, queries, depth, allowed)}
         pool = self._threads()
         # A few queries are small matrices: one core per retriever beats several retrievers each
         # spreading its work over every core (measured: 2 encoders x 2 threads on 2 cores contend).
         threads = 1 if len(queries) <= FEW_QUERIES else None
         futures = {
-            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, _search, retriever, queries, depth, allowed)
+            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, search, retriever, queries, depth, allowed)
             for name, retriever in retrievers.items()
         }
         return {name: future.result() for name, future in futures.items()}
@@ -261,24 +282,14 @@ class Engine:
     def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
         """Fused, explained hits per query, from `retrieve`'s lists (kept apart so tuning can reuse them)."""
         with self._using() as generation:
-            return self._fuse(generation.retrievers, queries, per_retriever, k, explain)
-
-    def _fuse(
-        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool
-    ) -> list[list[FusedHit]]:
-        if len(per_retriever) == 1:
-            ((name, rankings),) = per_retriever.items()
-            return [
-                [FusedHit(doc, score, {name: Contribution(rank, score, score)}) for rank, (doc, score) in enumerate(ranking[:k], start=1)]
-                for ranking in rankings
-            ]
-        exact = self._exact_scores(retrievers, queries, per_retriever) if self._needs_exact(retrievers) else None
-        fused = []
-        for position in range(len(queries)):
-            lists = {name: rankings[position] for name, rankings in per_retriever.items()}
-            exact_here = {name: scores[position] for name, scores in exact.items()} if exact else None
-            fused.append(self.fusion.fuse(lists, k, exact_here, explain))
-        return fused
+            if len(per_retriever) == 1:
+                ((name, rankings),) = per_retriever.items()
+                return fused.single_hits(name, rankings, k)
+            tables = self._tables_of(generation, per_retriever, len(queries))
+            exact = None
+            if fused.wants_exact(self.fusion, len(per_retriever)):
+                exact = self._exact(generation, queries, tables, list(per_retriever))
+            return fused.hits(generation.ordinals, fused.fuse(self.fusion, generation.ordinals, tables, k, exact), explain)
 
     def search_fused(
         self,
@@ -290,11 +301,11 @@ class Engine:
         filter: FilterSpec | None = None,
     ) -> list[list[FusedHit]]:
         with self._using() as generation:
-            return self._search_fused(generation.retrievers, queries, k, depth, explain, timings, _allowed(generation, filter))
+            return self._search_fused(generation, queries, k, depth, explain, timings, _allowed(generation, filter))
 
     def _search_fused(
         self,
-        retrievers: Mapping[str, Retriever],
+        generation: Generation,
         queries: Sequence[str],
         k: int,
         depth: int,
@@ -302,24 +313,67 @@ class Engine:
         timings: dict[str, float] | None,
         allowed: np.ndarray | None = None,
     ) -> list[list[FusedHit]]:
-        lists = self._retrieve(retrievers, queries, max(depth, k), timings, allowed)
+        if len(generation.retrievers) == 1:
+            lists = self._retrieve(generation.retrievers, queries, max(depth, k), timings, allowed)
+            ((name, rankings),) = lists.items()
+            started = time.perf_counter()
+            hits = fused.single_hits(name, rankings, k)
+            if timings is not None:
+                timings["fusion"] = 1000 * (time.perf_counter() - started)
+            return hits
+        rows = self._fused_rows(generation, queries, k, depth, timings, allowed)
         started = time.perf_counter()
-        fused = self._fuse(retrievers, queries, lists, k, explain)
+        hits = fused.hits(generation.ordinals, rows, explain)
+        if timings is not None:
+            timings["fusion"] += 1000 * (time.perf_counter() - started)
+        return hits
+
+    def _fused_rows(
+        self, generation: Generation, queries: Sequence[str], k: int, depth: int, timings: dict[str, float] | None, allowed: np.ndarray | None
+    ) -> list[FusedRows]:
+        """Retrieve by ordinal, then fuse: no doc id is handled until hits are returned. `timings`
+        gets "fusion": the time after retrieval (of which "exact": the missing documents' scores)."""
+        retrievers = generation.retrievers
+        exact = fused.wants_exact(self.fusion, len(retrievers))
+        asked = _asked(queries, allowed)
+        search = functools.partial(fused.search, generation.ordinals, exact)
+        found = self._run_retrievers(retrievers, [queries[position] for position in asked], max(depth, k), timings, allowed, search) if asked else {}
+        started = time.perf_counter()
+        lists = {name: [fused.no_hits()] * len(queries) for name in retrievers}
+        for name, (rankings, _) in found.items():
+            for position, ranking in zip(asked, rankings):
+                lists[name][position] = ranking
+        tables = fused.tables(lists, len(queries))
+        exact_scores = None
+        if exact:
+            exact_started = time.perf_counter()
+            scorers = {name: found[name][1] for name in retrievers} if asked else {name: _nothing_to_score for name in retrievers}
+            exact_scores = fused.exact_scores(tables, scorers, asked, self._spreader(len(asked)))
+            if timings is not None:
+                timings["exact"] = 1000 * (time.perf_counter() - exact_started)
+        rows = fused.fuse(self.fusion, generation.ordinals, tables, k, exact_scores)
         if timings is not None:
             timings["fusion"] = 1000 * (time.perf_counter() - started)
-        return fused
+        return rows
 
-    def run(self, queries: Mapping[str, str], depth: int = EVAL_DEPTH, filter: FilterSpec | None = None) -> dict[str, Ranking]:
-        """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files."""
+    def run(
+        self, queries: Mapping[str, str], depth: int = EVAL_DEPTH, filter: FilterSpec | None = None, timings: dict[str, float] | None = None
+    ) -> dict[str, Ranking]:
+        """Ranked (doc id, score) lists by query id: the raw material for evaluation and run files.
+        `timings` receives milliseconds per retriever and, fused, for "fusion" (all that follows
+        retrieval, of which "exact" is the missing documents' scores)."""
         query_ids = list(queries)
         texts = [queries[query_id] for query_id in query_ids]
         with self._using() as generation:
             allowed = _allowed(generation, filter)
             if len(generation.retrievers) == 1:
-                (rankings,) = self._retrieve(generation.retrievers, texts, depth, None, allowed).values()
+                (rankings,) = self._retrieve(generation.retrievers, texts, depth, timings, allowed).values()
             else:
-                fused = self._search_fused(generation.retrievers, texts, depth, depth, False, None, allowed)
-                rankings = [[(hit.doc_id, hit.score) for hit in hits] for hits in fused]
+                rows = self._fused_rows(generation, texts, depth, depth, timings, allowed)
+                started = time.perf_counter()
+                rankings = fused.pairs(generation.ordinals, rows)
+                if timings is not None:
+                    timings["fusion"] += 1000 * (time.perf_counter() - started)
         return dict(zip(query_ids, rankings))
 
     def batch_search(
@@ -352,11 +406,11 @@ class Engine:
         texts = list(named.values())
         with self._using() as generation:
             allowed = _allowed(generation, filter)
-            fused = [hits[offset:] for hits in self._search_fused(generation.retrievers, texts, offset + k, depth, True, timings, allowed)]
-            titles = generation.docstore.titles(hit.doc_id for hits in fused for hit in hits)
+            pages = [hits[offset:] for hits in self._search_fused(generation, texts, offset + k, depth, True, timings, allowed)]
+            titles = generation.docstore.titles(hit.doc_id for hits in pages for hit in hits)
         return {
             query_id: [Hit(hit.doc_id, hit.score, rank, titles.get(hit.doc_id, ""), hit.sources) for rank, hit in enumerate(hits, start=offset + 1)]
-            for query_id, hits in zip(named, fused)
+            for query_id, hits in zip(named, pages)
         }
 
     def search(
@@ -375,27 +429,37 @@ class Engine:
         for retriever in self.retrievers.values():
             retriever.forget_queries()
 
-    def _needs_exact(self, retrievers: Mapping[str, Retriever]) -> bool:
-        return self.fusion.method == "cc" and self.fusion.missing == "exact" and len(retrievers) > 1
-
     def exact_scores(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]) -> dict[str, list[dict[str, float]]]:
         """For each retriever, its real score for every fused candidate it did not return."""
         with self._using() as generation:
-            return self._exact_scores(generation.retrievers, queries, per_retriever)
+            tables = self._tables_of(generation, per_retriever, len(queries))
+            scores = self._exact(generation, queries, tables, list(per_retriever))
+            ids = generation.ordinals.ids
+            return {
+                name: [dict(zip(ids[table.absent(column)].tolist(), values.tolist())) for table, values in zip(tables, scores[name])]
+                for column, name in enumerate(per_retriever)
+            }
 
-    def _exact_scores(
-        self, retrievers: Mapping[str, Retriever], queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]]
-    ) -> dict[str, list[dict[str, float]]]:
-        union = [dict.fromkeys(doc for rankings in per_retriever.values() for doc, _ in rankings[i]) for i in range(len(queries))]
-        wanted: dict[str, list[list[str]]] = {}
-        for name, rankings in per_retriever.items():
-            returned = [{doc for doc, _ in ranking} for ranking in rankings]
-            wanted[name] = [[doc for doc in union[i] if doc not in returned[i]] for i in range(len(queries))]
-        if len(queries) <= FEW_QUERIES:  # well under a millisecond each: handing them to threads costs more
-            return {name: retrievers[name].score(queries, wanted[name]) for name in per_retriever}
-        pool = self._threads()
-        futures = {name: pool.submit(retrievers[name].score, queries, wanted[name]) for name in per_retriever}
-        return {name: future.result() for name, future in futures.items()}
+    def _tables_of(self, generation: Generation, per_retriever: Mapping[str, list[Ranking]], queries: int) -> list[CandidateTable]:
+        """Candidate tables of lists given by doc id."""
+        position = generation.ordinals.position
+        return fused.tables({name: as_ordinals(rankings, position) for name, rankings in per_retriever.items()}, queries)
+
+    def _exact(self, generation: Generation, queries: Sequence[str], tables: Sequence[CandidateTable], names: Sequence[str]) -> dict[str, list[np.ndarray]]:
+        scorers = {name: fused.scorer(generation.ordinals, generation.retrievers[name], queries) for name in names}
+        return fused.exact_scores(tables, scorers, range(len(queries)), self._spreader(len(queries)))
+
+    def _spreader(self, queries: int) -> fused.Spread:
+        """Runs one call per retriever: in the retriever threads, or here for a few queries (well
+        under a millisecond each: handing them to threads costs more)."""
+
+        def spread(call: Callable[[str], object], names: Sequence[str]) -> dict[str, object]:
+            if queries <= FEW_QUERIES:
+                return {name: call(name) for name in names}
+            futures = {name: self._threads().submit(call, name) for name in names}
+            return {name: future.result() for name, future in futures.items()}
+
+        return spread
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._parent is not None:
@@ -492,6 +556,18 @@ def _search(retriever: Retriever, queries: Sequence[str], depth: int, allowed: n
     if allowed is None:
         return retriever.search(queries, depth)
     return retriever.search(queries, depth, allowed=allowed)  # _applied checked that it can
+
+
+def _asked(queries: Sequence[str], allowed: np.ndarray | None) -> list[int]:
+    """Positions of the queries retrievers see: a blank query gets empty lists (a dense model would
+    return arbitrary documents), and so does every query when the filter matches no document."""
+    if allowed is not None and not allowed.any():
+        return []
+    return [position for position, query in enumerate(queries) if query.strip()]
+
+
+def _nothing_to_score(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [np.empty(0) for _ in wanted]
 
 
 def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., Any], *args: Any) -> Any:

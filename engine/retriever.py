@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from braid.fusion.errors import BraidError
-from braid.fusion.types import Ranking
+from braid.fusion.types import OrdinalRanking, Ranking
 from braid.indexing.manifest import RetrieverEntry
 
 
@@ -33,6 +33,47 @@ class Retriever(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class OrdinalRetriever(Retriever, Protocol):
+    """A retriever that also answers by document ordinal (the position of a doc id in the index's
+    live ids, the order OpenRequest.doc_ids lists them): fused search then handles no doc id until it
+    returns hits. The built-in kinds do; a kind that does not is fused through its ids."""
+
+    def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search`, with each hit as its ordinal: (ordinals, scores) arrays per query, the same
+        hits and scores in the same order."""
+        ...
+
+    def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`score` of the documents at `ordinals` (float64, in their order), computed in bulk."""
+        ...
+
+
+# Scores of given documents for each query of a search, by ordinal: wanted[i] for query i.
+Scorer = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
+
+
+@runtime_checkable
+class KeepsScores(OrdinalRetriever, Protocol):
+    """A retriever whose search computes what exact scores need anyway (the sparse kinds: every
+    matched document's sum), and keeps it for the fused search's next step."""
+
+    def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
+        """`search_ordinals`, and a Scorer for the same queries giving what `score_ordinals` would."""
+        ...
+
+
+def as_ordinals(rankings: Sequence[Ranking], position: Mapping[str, int]) -> list[OrdinalRanking]:
+    """(doc id, score) lists as (ordinals, scores) arrays; `position` maps a doc id to its ordinal."""
+    return [
+        (
+            np.fromiter((position[doc] for doc, _ in ranking), dtype=np.int64, count=len(ranking)),
+            np.fromiter((score for _, score in ranking), dtype=np.float64, count=len(ranking)),
+        )
+        for ranking in rankings
+    ]
 
 
 @dataclass(frozen=True)

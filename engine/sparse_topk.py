@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.retriever import Ranking
+from braid.engine.retriever import OrdinalRanking, Ranking
 
 # Queries per sparse product: bounds the (queries x docs) candidate matrix held at once. A chunk
 # spans at most _CELLS_PER_CHUNK query x doc cells, so a million documents take 33 queries at a
@@ -22,6 +22,10 @@ _CONTENDERS_PER_DEPTH = 4
 _SAMPLE_STEP = 64
 # Relative margin below the depth-th sum: float32 rounding moves a value by at most 2**-24 of it.
 _ROUNDING_MARGIN = 1e-6
+# Raw sums a search keeps for fusion's exact scores (KeptSums), in cells (12-16 bytes each): all of
+# SciFact's 300 test queries take ~1.5M for BM25 and SPLADE; a million-document corpus keeps a few
+# queries and multiplies the rest again.
+_KEPT_CELLS = 2**23
 
 
 def rows_per_chunk(docs: int) -> int:
@@ -65,17 +69,19 @@ def contenders(sums: np.ndarray, depth: int) -> np.ndarray | None:
     return np.flatnonzero(sums >= kth - abs(kth) * _ROUNDING_MARGIN)
 
 
-def search_matrix(
+def rank_matrix(
     query_weights: sp.csr_matrix,
     term_doc_weights: sp.csr_matrix,
     depth: int,
-    doc_ids: Sequence[str] | np.ndarray,
     tie_rank: np.ndarray,
     to_scores: Callable[[np.ndarray], np.ndarray],
     to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray],
     allowed: np.ndarray | None = None,
-) -> list[Ranking]:
-    """Rankings for each row of `query_weights @ term_doc_weights` (a query matches docs it scores).
+    keep: KeptSums | None = None,
+) -> list[OrdinalRanking]:
+    """(columns, reported scores) for each row of `query_weights @ term_doc_weights`, best first
+    (a query matches docs it scores): `search_matrix` without the doc ids. `keep` receives each
+    row's raw sums, as far as its budget allows (exact scores for fusion, see KeptSums).
 
     `to_scores` turns raw double sums into the scores that rank (e.g. Lucene's float32).
     `to_reported(scores, starts)` maps all queries' ranked scores at once, concatenated with each
@@ -91,28 +97,96 @@ def search_matrix(
         for row in range(sums.shape[0]):
             begin, end = sums.indptr[row], sums.indptr[row + 1]
             columns, sums_here = sums.indices[begin:end], sums.data[begin:end]
+            if keep is not None:
+                keep.add(columns, sums_here)
             if allowed is not None:
-                keep = allowed[columns]
-                columns, sums_here = columns[keep], sums_here[keep]
+                kept = allowed[columns]
+                columns, sums_here = columns[kept], sums_here[kept]
             near_top = contenders(sums_here, depth)
             if near_top is not None:
                 columns, sums_here = columns[near_top], sums_here[near_top]
             scores = to_scores(sums_here)
             best = top_k(columns, scores, depth, tie_rank)
-            columns_by_query.append(columns[best])
+            columns_by_query.append(columns[best].astype(np.int64))
             ranked_scores.append(scores[best])
-    id_array = np.asarray(doc_ids, dtype=object)  # free when callers pass their cached object array (a 1M list took 15 ms)
     lengths = np.array([len(columns) for columns in columns_by_query], dtype=np.int64)
     starts = np.zeros(int(lengths.sum()), dtype=bool)
     starts[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
-    reported = to_reported(np.concatenate(ranked_scores) if ranked_scores else np.empty(0), starts).tolist()
-    rankings: list[Ranking] = []
-    position = 0
-    for columns in columns_by_query:
-        count = len(columns)
-        rankings.append(list(zip(id_array[columns].tolist(), reported[position : position + count])))
-        position += count
-    return rankings
+    reported = np.asarray(to_reported(np.concatenate(ranked_scores) if ranked_scores else np.empty(0), starts), dtype=np.float64)
+    return list(zip(columns_by_query, np.split(reported, np.cumsum(lengths)[:-1]) if len(lengths) else []))
+
+
+def search_matrix(
+    query_weights: sp.csr_matrix,
+    term_doc_weights: sp.csr_matrix,
+    depth: int,
+    doc_ids: Sequence[str] | np.ndarray,
+    tie_rank: np.ndarray,
+    to_scores: Callable[[np.ndarray], np.ndarray],
+    to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    allowed: np.ndarray | None = None,
+) -> list[Ranking]:
+    """Rankings of (doc id, score) for each row of `query_weights @ term_doc_weights`: see rank_matrix."""
+    ranked = rank_matrix(query_weights, term_doc_weights, depth, tie_rank, to_scores, to_reported, allowed)
+    id_array = np.asarray(doc_ids, dtype=object)  # free when callers pass their cached object array (a 1M list took 15 ms)
+    return [list(zip(id_array[columns].tolist(), scores.tolist())) for columns, scores in ranked]
+
+
+def sums_at(query_weights: sp.csr_matrix, term_doc_weights: sp.csr_matrix, wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Entries of `query_weights @ term_doc_weights` at each row's `wanted` columns (0 where the
+    query matches nothing): exact scores for fusion, the same sums search ranks, gathered in bulk."""
+    found: list[np.ndarray] = []
+    chunk = rows_per_chunk(term_doc_weights.shape[1])
+    scratch: np.ndarray | None = None
+    for start in range(0, query_weights.shape[0], chunk):
+        sums = (query_weights[start : start + chunk] @ term_doc_weights).tocsr()
+        if scratch is None:
+            scratch = np.zeros(sums.shape[1], dtype=sums.dtype)
+        for row in range(sums.shape[0]):
+            columns = sums.indices[sums.indptr[row] : sums.indptr[row + 1]]
+            scratch[columns] = sums.data[sums.indptr[row] : sums.indptr[row + 1]]
+            found.append(scratch[wanted[start + row]])
+            scratch[columns] = 0
+    return found
+
+
+class KeptSums:
+    """The raw sums of the rows a search ranked, so that the exact scores fusion asks for next
+    (documents this retriever did not return) are gathered instead of multiplied again: the same
+    values `sums_at` computes. Rows past `budget` cells are not kept and are multiplied again."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = _KEPT_CELLS if budget is None else budget
+        self.cells = 0
+        self.rows: list[tuple[np.ndarray, np.ndarray] | None] = []
+
+    def add(self, columns: np.ndarray, sums: np.ndarray) -> None:
+        if self.cells + len(columns) > self.budget:
+            self.rows.append(None)
+            return
+        self.cells += len(columns)
+        self.rows.append((columns.copy(), sums.copy()))
+
+    def at(self, wanted: Sequence[np.ndarray], docs: int, recompute: Callable[[list[int]], list[np.ndarray]]) -> list[np.ndarray]:
+        """Row i's sums at `wanted[i]` (0 where it matched nothing); `recompute(rows)` gives those
+        of rows not kept, as `sums_at` would."""
+        missing = [row for row, kept in enumerate(self.rows) if kept is None]
+        found: list[np.ndarray] = []
+        if any(kept is not None for kept in self.rows):
+            dtype = next(kept for kept in self.rows if kept is not None)[1].dtype
+            scratch = np.zeros(docs, dtype=dtype)
+            for kept, columns in zip(self.rows, wanted):
+                if kept is None:
+                    found.append(np.empty(0))
+                    continue
+                scratch[kept[0]] = kept[1]
+                found.append(scratch[columns])
+                scratch[kept[0]] = 0
+        else:
+            found = [np.empty(0) for _ in self.rows]
+        for row, values in zip(missing, recompute(missing) if missing else []):
+            found[row] = values
+        return found
 
 
 def doc_id_order(doc_ids: Sequence[str]) -> np.ndarray:
@@ -120,14 +194,6 @@ def doc_id_order(doc_ids: Sequence[str]) -> np.ndarray:
     ranks = np.empty(len(doc_ids), dtype=np.int64)
     ranks[np.array(sorted(range(len(doc_ids)), key=doc_ids.__getitem__), dtype=np.int64)] = np.arange(len(doc_ids))
     return ranks
-
-
-def scores_at(sums: sp.csr_matrix, row: int, columns: np.ndarray) -> np.ndarray:
-    """Entries of one row of a queries x docs sparse matrix at `columns` (0 where it has none)."""
-    dense = np.zeros(sums.shape[1], dtype=sums.dtype)
-    begin, end = sums.indptr[row], sums.indptr[row + 1]
-    dense[sums.indices[begin:end]] = sums.data[begin:end]
-    return dense[columns]
 
 
 def doc_positions(doc_ids: Sequence[str]) -> dict[str, int]:

@@ -8,6 +8,7 @@ Both rank by the same integer dot products and break ties by doc id.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -20,8 +21,8 @@ import scipy.sparse as sp
 from braid.engine.encoders import shared_encoder
 from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, Part, Ranking, as_built, compacted_only, filter_refused
-from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, scores_at, search_matrix
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
+from braid.engine.sparse_topk import KeptSums, doc_id_order, doc_positions, ordinals, rank_matrix, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
 from braid.indexing.impact_matrix import ImpactMatrix
@@ -121,24 +122,49 @@ class SpladeRetriever:
         query_impacts = self.encode(queries)
         if self.backend == "lucene":
             return self._search_lucene(query_impacts, depth)
-        matrix = self._state()
-        return search_matrix(
-            query_impacts, matrix.impacts, depth, self._id_array, self._tie_rank,
-            # Lucene sums clause scores in double and returns a float; integer sums are exact.
-            to_scores=lambda sums: sums.astype(np.float32),
-            to_reported=lambda ranked, starts: reported_scores(anserini_tie_adjust(ranked, starts)),
-            allowed=allowed,
-        )  # fmt: skip
+        return search_matrix(query_impacts, self._state().impacts, depth, self._id_array, self._tie_rank, _float32, _reported, allowed)
+
+    def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search` by document ordinal (the lucene backend's ids are mapped back)."""
+        if depth <= 0 or not queries:
+            return as_ordinals([[] for _ in queries], {})
+        if self.backend == "lucene":
+            return as_ordinals(self.search(queries, depth, allowed), self._positions())
+        query_impacts = self.encode(queries)
+        return rank_matrix(query_impacts, self._state().impacts, depth, self._tie_rank, _float32, _reported, allowed)
+
+    def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
+        """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks
+        for next are then gathered, not multiplied again."""
+        if self.backend != "matrix" or depth <= 0 or not queries:
+            return self.search_ordinals(queries, depth, allowed), functools.partial(self.score_ordinals, queries)
+        query_matrix, weights = self.encode(queries), self._state().impacts
+        kept = KeptSums()
+        lists = rank_matrix(query_matrix, weights, depth, self._tie_rank, _float32, _reported, allowed, kept)
+
+        def scorer(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
+            again = lambda rows: sums_at(query_matrix[rows], weights, [wanted[row] for row in rows])  # noqa: E731
+            return [sums.astype(np.float64) for sums in kept.at(wanted, weights.shape[1], again)]
+
+        return lists, scorer
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """The integer dot product of query and document impacts for each given document."""
-        matrix = self._state()
-        sums = (self.encode(queries) @ matrix.impacts).tocsr()
+        position = self._positions()
+        values = self.score_ordinals(queries, [ordinals(wanted, position) for wanted in doc_ids])
+        return [dict(zip(wanted, found.tolist())) for wanted, found in zip(doc_ids, values)]
+
+    def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`score` by ordinal: the sums search ranks, gathered for every query at once."""
+        impacts = self._state().impacts
+        return [sums.astype(np.float64) for sums in sums_at(self.encode(queries), impacts, ordinals)]
+
+    def _positions(self) -> dict[str, int]:
+        self._state()
         with self._lock:
             if self._position is None:
                 self._position = doc_positions(self._doc_ids)
-            position = self._position
-        return [dict(zip(wanted, scores_at(sums, row, ordinals(wanted, position)).astype(np.float64).tolist())) for row, wanted in enumerate(doc_ids)]
+            return self._position
 
     def _search_lucene(self, query_impacts: sp.csr_matrix, depth: int) -> list[Ranking]:
         with self._lock:
@@ -168,6 +194,15 @@ class SpladeRetriever:
                 self._searcher.close()
                 self._searcher = None
             self._matrix = None
+
+
+def _float32(sums: np.ndarray) -> np.ndarray:
+    """Lucene sums clause scores in double and returns a float; integer sums are exact."""
+    return sums.astype(np.float32)
+
+
+def _reported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return reported_scores(anserini_tie_adjust(ranked, starts))
 
 
 def open_splade(request: OpenRequest) -> SpladeRetriever:

@@ -8,24 +8,28 @@ from typing import Literal, get_args
 import numpy as np
 
 from braid.fusion.normalize import THEORETICAL_MINIMUM, normalizer
-from braid.fusion.table import CandidateTable, fused_hits
+from braid.fusion.table import CandidateTable, FusedRows, ranked_rows
 from braid.fusion.types import FusedHit, Ranking
 
 MissingPolicy = Literal["min", "zero", "exact"]
 MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
+
+# Per retriever, its own scores for the candidates it did not return: by doc id (0 when absent
+# there: no term matched), or an array holding the table's absent rows in row order.
+ExactScores = Mapping[str, Mapping[str, float] | np.ndarray]
 
 
 def normalized_columns(
     table: CandidateTable,
     norm: str,
     missing: str,
-    exact_scores: Mapping[str, Mapping[str, float]] | None = None,
+    exact_scores: ExactScores | None = None,
     theoretical_minimum: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(normalized, raw) candidates x retrievers. A document missing from a list gets, for that list:
     `min` its lowest normalized score, `zero` 0, or `exact` the retriever's real score for it
-    (`exact_scores[retriever][doc]`, 0 when absent there: no term matched) normalized with the list's
-    own statistics. Raw stays NaN unless the score is known."""
+    (`exact_scores[retriever]`, see ExactScores) normalized with the list's own statistics. Raw
+    stays NaN unless the score is known."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"unknown missing-document policy {missing!r}; choose from {', '.join(MISSING_POLICIES)}")
     bounds = {**THEORETICAL_MINIMUM, **(theoretical_minimum or {})}
@@ -35,9 +39,8 @@ def normalized_columns(
         found = table.found(column)
         shift, scale = normalizer(raw[found, column], norm, bounds.get(name, 0.0))
         if missing == "exact":
-            given = (exact_scores or {}).get(name, {})
             absent = np.flatnonzero(~found)
-            raw[absent, column] = [float(given.get(table.doc_ids[row], 0.0)) for row in absent]
+            raw[absent, column] = _exact_values((exact_scores or {}).get(name), table, absent)
             normalized[:, column] = (raw[:, column] - shift) / scale
             continue
         normalized[found, column] = (raw[found, column] - shift) / scale
@@ -58,6 +61,30 @@ def convex_combination(
 ) -> list[FusedHit]:
     """Fuse one query's lists; retrievers absent from `weights` weigh 0 but still explain hits."""
     table = CandidateTable.from_rankings(rankings)
+    return convex_rows(table, weights, norm, missing, exact_scores, theoretical_minimum, k).string_hits(explain)
+
+
+def convex_rows(
+    table: CandidateTable,
+    weights: Mapping[str, float],
+    norm: str = "minmax",
+    missing: str = "min",
+    exact_scores: ExactScores | None = None,
+    theoretical_minimum: Mapping[str, float] | None = None,
+    k: int | None = None,
+    tie_keys: np.ndarray | None = None,
+) -> FusedRows:
+    """`convex_combination` on a table: its k best rows, ties broken by `tie_keys` (else doc ids)."""
     normalized, raw = normalized_columns(table, norm, missing, exact_scores, theoretical_minimum)
     weight_vector = np.array([float(weights.get(name, 0.0)) for name in table.names])
-    return fused_hits(table, normalized @ weight_vector, normalized, raw, k, explain)
+    return ranked_rows(table, normalized @ weight_vector, normalized, raw, k, tie_keys)
+
+
+def _exact_values(given: Mapping[str, float] | np.ndarray | None, table: CandidateTable, absent: np.ndarray) -> np.ndarray | list[float]:
+    if given is None:
+        return np.zeros(len(absent))
+    if isinstance(given, np.ndarray):
+        if len(given) != len(absent):
+            raise ValueError(f"{len(given)} exact scores for {len(absent)} missing candidates")
+        return given
+    return [float(given.get(table.doc_ids[row], 0.0)) for row in absent]

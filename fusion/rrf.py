@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from braid.fusion.table import CandidateTable, fused_hits
+from braid.fusion.table import CandidateTable, FusedRows, ranked_rows
 from braid.fusion.types import FusedHit, Ranking
 
 DEFAULT_RRF_K = 60.0
@@ -31,6 +31,17 @@ def reciprocal_rank_fusion(
 ) -> list[FusedHit]:
     """Fuse one query's lists by rank alone. A list's `k` and weight default to `k` and 1; a
     document missing from a list gets nothing from it. `normalized` holds each list's term."""
-    table = CandidateTable.from_rankings(rankings)
+    return rrf_rows(CandidateTable.from_rankings(rankings), k, per_list_k, weights, depth).string_hits(explain)
+
+
+def rrf_rows(
+    table: CandidateTable,
+    k: float = DEFAULT_RRF_K,
+    per_list_k: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
+    depth: int | None = None,
+    tie_keys: np.ndarray | None = None,
+) -> FusedRows:
+    """`reciprocal_rank_fusion` on a table: its `depth` best rows, ties broken by `tie_keys` (else doc ids)."""
     terms = rrf_terms(table, k, per_list_k, weights)
-    return fused_hits(table, terms.sum(axis=1), terms, table.scores, depth, explain)
+    return ranked_rows(table, terms.sum(axis=1), terms, table.scores, depth, tie_keys)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 # One retriever's answer to one query: (doc id, score), best first.
 Ranking = list[tuple[str, float]]
+# The same answer by document ordinal (the index's column order): (ordinals, scores) arrays, best
+# first. The engine's fused search works on these; doc ids appear only in what it returns.
+OrdinalRanking = tuple[np.ndarray, np.ndarray]
 
 # Candidates per retriever before fusion: evaluation (run files, metrics, tuning) needs deep lists,
 # interactive search does not.

@@ -144,3 +144,12 @@ def test_a_retriever_speaking_doc_ids_only_fuses_the_same(three_way_small_index:
     with Engine.open(three_way_small_index, fusion=config) as engine:
         plain = Engine(engine.path, engine.manifest, {**engine.retrievers, "dense": DocIdsOnly(engine.retrievers["dense"])}, engine.docstore, config)
         _same(plain.search_fused(queries, 20, 30), reference.search_fused(engine, queries, 20, 30))
+
+
+def test_exact_scores_past_the_kept_sums_budget_are_the_same(three_way_small_index: Path, queries: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sparse searches keep their sums for exact scores up to a budget; rows past it are multiplied again."""
+    monkeypatch.setattr("braid.engine.sparse_topk._KEPT_CELLS", 1500)  # a few queries' sums at most
+    config = CONFIGS[5]
+    with Engine.open(three_way_small_index, fusion=config) as engine:
+        _same(engine.search_fused(queries, 30, 50), reference.search_fused(engine, queries, 30, 50))
+        _same(engine.search_fused(queries[:3], 30, 50), reference.search_fused(engine, queries[:3], 30, 50))

@@ -1,0 +1,113 @@
+"""The fused search's steps on document ordinals: each retriever's lists as (ordinals, scores)
+arrays, one candidate table per query, the exact scores of missing documents gathered in bulk per
+retriever, then fusion's array arithmetic. Doc ids enter only for the hits returned (`hits`, `pairs`).
+The engine owns the threads: it passes `spread`, which runs one call per retriever."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from braid.engine.doc_ordinals import DocOrdinals
+from braid.engine.retriever import KeepsScores, OrdinalRetriever, Ranking, Retriever, Scorer, as_ordinals
+from braid.fusion.config import FusionConfig
+from braid.fusion.rows import fuse_rows, needs_exact
+from braid.fusion.table import CandidateTable, FusedRows
+from braid.fusion.types import Contribution, FusedHit, OrdinalRanking
+
+# Runs `call(name)` for each retriever name, at once or one after the other; returns results by name.
+Spread = Callable[[Callable[[str], object], Sequence[str]], dict[str, object]]
+
+
+def search(
+    ordinals: DocOrdinals, scored: bool, retriever: Retriever, queries: Sequence[str], depth: int, allowed: np.ndarray | None
+) -> tuple[list[OrdinalRanking], Scorer]:
+    """A retriever's lists by ordinal (its own when it has them, else its doc ids mapped) and a
+    Scorer of other documents for the same queries (with `scored`, one that reuses the search's work)."""
+    if scored and isinstance(retriever, KeepsScores):
+        return retriever.search_scored(queries, depth) if allowed is None else retriever.search_scored(queries, depth, allowed=allowed)
+    if not isinstance(retriever, OrdinalRetriever):
+        lists = as_ordinals(retriever.search(queries, depth) if allowed is None else retriever.search(queries, depth, allowed=allowed), ordinals.position)
+    else:
+        lists = retriever.search_ordinals(queries, depth) if allowed is None else retriever.search_ordinals(queries, depth, allowed=allowed)
+    return lists, scorer(ordinals, retriever, queries)
+
+
+def scorer(ordinals: DocOrdinals, retriever: Retriever, queries: Sequence[str]) -> Scorer:
+    """Scores at given ordinals for `queries`: the retriever's own by ordinal, else by doc id (0 when it gives none)."""
+    if isinstance(retriever, OrdinalRetriever):
+        return functools.partial(retriever.score_ordinals, queries)
+
+    def by_doc_id(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
+        docs = [ordinals.ids[positions].tolist() for positions in wanted]
+        return [np.array([given.get(doc, 0.0) for doc in ids], dtype=np.float64) for given, ids in zip(retriever.score(queries, docs), docs)]
+
+    return by_doc_id
+
+
+def tables(lists: Mapping[str, Sequence[OrdinalRanking]], queries: int) -> list[CandidateTable]:
+    return [CandidateTable.from_ordinals({name: rankings[position] for name, rankings in lists.items()}) for position in range(queries)]
+
+
+def exact_scores(tables: Sequence[CandidateTable], scorers: Mapping[str, Scorer], asked: Sequence[int], spread: Spread) -> dict[str, list[np.ndarray]]:
+    """Per retriever, its scores of each table's candidates it did not return (row order); tables
+    not `asked` (blank queries: no candidates) get none. `scorers[name]` scores the asked queries."""
+    names = list(scorers)
+
+    def score(name: str) -> list[np.ndarray]:
+        column = names.index(name)
+        return scorers[name]([tables[position].absent(column) for position in asked])
+
+    found = spread(score, names)
+    result: dict[str, list[np.ndarray]] = {name: [np.empty(0) for _ in tables] for name in names}
+    for name, values in found.items():
+        for position, scores in zip(asked, values):  # type: ignore[call-overload]
+            result[name][position] = scores
+    return result
+
+
+def fuse(
+    config: FusionConfig, ordinals: DocOrdinals, tables: Sequence[CandidateTable], k: int, exact: Mapping[str, Sequence[np.ndarray]] | None
+) -> list[FusedRows]:
+    if not tables:
+        return []
+    names = tables[0].names
+    weights = config.weights_for(names)
+    tie_rank = ordinals.tie_rank
+    return [
+        fuse_rows(config, weights, table, k, {name: exact[name][position] for name in names} if exact else None, tie_rank[table.ordinals])
+        for position, table in enumerate(tables)
+    ]
+
+
+def wants_exact(config: FusionConfig, retrievers: int) -> bool:
+    return retrievers > 1 and needs_exact(config)
+
+
+def hits(ordinals: DocOrdinals, fused: Sequence[FusedRows], explain: bool) -> list[list[FusedHit]]:
+    """FusedHits of each query's best rows: doc ids are looked up here, for those rows only."""
+    ids = ordinals.ids
+    return [rows.hits(ids[rows.ranked()[0]].tolist(), explain) for rows in fused]
+
+
+def pairs(ordinals: DocOrdinals, fused: Sequence[FusedRows]) -> list[Ranking]:
+    """(doc id, fused score) lists: what runs and metrics need, with one id lookup for all queries."""
+    ranked = [rows.ranked() for rows in fused]
+    lengths = np.array([len(keys) for keys, _ in ranked], dtype=np.int64)
+    if not lengths.sum():
+        return [[] for _ in ranked]
+    ids = ordinals.ids[np.concatenate([keys for keys, _ in ranked])].tolist()
+    scores = np.concatenate([values for _, values in ranked]).tolist()
+    ends = np.cumsum(lengths).tolist()
+    return [list(zip(ids[end - length : end], scores[end - length : end])) for end, length in zip(ends, lengths.tolist())]
+
+
+def single_hits(name: str, rankings: Sequence[Ranking], k: int) -> list[list[FusedHit]]:
+    """One retriever searched alone: its own lists, each hit explained by its raw score."""
+    return [[FusedHit(doc, score, {name: Contribution(rank, score, score)}) for rank, (doc, score) in enumerate(ranking[:k], start=1)] for ranking in rankings]
+
+
+def no_hits() -> OrdinalRanking:
+    return np.empty(0, dtype=np.int64), np.empty(0)
