@@ -22,7 +22,7 @@ from braid.fusion.types import EVAL_DEPTH
     "--unsupervised",
     is_flag=True,
     help="No labels: tune on pseudo-queries made from the index's own documents (each query's source document is its answer). "
-    "Measured below braid's label-free default on SciFact and NFCorpus; see the README.",
+    "Near-ties go to the setting nearest the label-free default. Measured in the README (Fusion without labels).",
 )
 @click.option(
     "--pseudo-queries", "pseudo_count", type=click.IntRange(min=1), default=DEFAULT_PSEUDO_QUERIES, show_default=True, help="With --unsupervised: how many."

@@ -22,8 +22,8 @@ from braid.indexing.readers import Document
 PseudoKind = Literal["title", "sentence", "keyphrase"]
 PSEUDO_KINDS: tuple[PseudoKind, ...] = get_args(PseudoKind)
 DEFAULT_PSEUDO_QUERIES = 200  # SciFact: ~1 minute of `braid tune --unsupervised` on 2 cores
-# Titles: the one kind whose tuned weights beat every single retriever on both SciFact and NFCorpus
-# (nDCG@10 0.6950 / 0.3388); sentences and keyphrases chose BM25 alone on NFCorpus (README).
+# Titles: the one kind at or above equal weights on every check of bench_label_free (SciFact,
+# NFCorpus, nDCG@10 and R@100); sentences fell below dense alone on NFCorpus R@100 (README).
 DEFAULT_PSEUDO_KIND: PseudoKind = "title"
 FREQUENCY_SAMPLE = 2000  # documents whose words give `keyphrase` its rarity counts
 DEFAULT_SEED = 13

@@ -6,7 +6,8 @@ and 0.3/0.2/0.5 on NFCorpus dev; the prior is their mean. Applied to a collectio
 on (the other one), with braid's default normalization (z-score, missing = exact), it scored at
 least as well as equal weights on every check (AMD EPYC, test queries): SciFact nDCG@10 0.7356 vs
 0.7330, NFCorpus nDCG@10 0.3570 vs 0.3568, NFCorpus R@100 0.3205 vs 0.3153 (where dense leads the
-single retrievers). `python -m braid.eval.bench_label_free` re-measures it. It was measured for
+single retrievers). The pooled prior itself: 0.7326, 0.3586, 0.3234. `python -m
+braid.eval.bench_label_free` re-measures all of it (README, "Fusion without labels"). It was measured for
 convex combination over exactly these three retriever kinds, so that is the only place it applies;
 any other set of retrievers, and RRF, keep equal weights.
 """

@@ -2,7 +2,8 @@
 stands out (dispersion) and how much its top list agrees with the other retrievers'.
 
 Measured by `python -m braid.eval.bench_label_free` and not braid's default: dispersion helped on
-SciFact and hurt on NFCorpus (see the README's "Fusion without labels").
+SciFact (nDCG@10 0.7354 vs 0.7330 with equal weights) and hurt on NFCorpus (0.3511 vs 0.3568);
+agreement fell below dense alone on NFCorpus R@100 (README, "Fusion without labels").
 """
 
 from __future__ import annotations
