@@ -29,6 +29,17 @@ class MethodResult:
     run_file: str
     latency: dict[str, float] = field(default_factory=dict)
     significance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Fused methods, per query of the timed run: all that follows retrieval (the missing documents'
+    # exact scores, fusion, the ranked lists), and of it the exact scores alone.
+    fusion_ms: float | None = None
+    exact_ms: float | None = None
+    # What its retrievers allow searched one after the other, from their own runs in this bench:
+    # 1 / sum(1 / q/s alone). Fusion worth its cost keeps q/s near it (threads can beat it).
+    serial_bound: float | None = None
+
+    @property
+    def bound_ratio(self) -> float | None:
+        return round(self.queries_per_second / self.serial_bound, 3) if self.serial_bound else None
 
     def row(self) -> dict[str, Any]:
         """The method's line in bench.json."""
@@ -40,6 +51,10 @@ class MethodResult:
             "note": self.method.note,
             "metrics": {name: round(value, 4) for name, value in self.metrics.items()},
             "queries_per_second": self.queries_per_second,
+            "serial_bound_qps": self.serial_bound,
+            "serial_bound_ratio": self.bound_ratio,
+            "fusion_ms_per_query": self.fusion_ms,
+            "exact_ms_per_query": self.exact_ms,
             "latency_ms": self.latency,
             "significance": self.significance,
             "run_file": self.run_file,
@@ -55,21 +70,37 @@ def run_methods(
     on_done: Callable[[str], None],
     filter: str | None = None,
 ) -> list[MethodResult]:
-    """Each method's full run at evaluation depth, timed cold (query vectors encoded afresh)."""
+    """Each method's full run at evaluation depth, timed cold (query vectors encoded afresh); fused
+    methods also get their fusion time and their retrievers' serial bound (see MethodResult)."""
     results = []
     for method in methods:
         view = engine.view(method.retrievers, method.fusion)
         engine.forget_queries()
+        timings: dict[str, float] = {}
         started = time.perf_counter()
-        run = view.run(split.queries, depth=EVAL_DEPTH, filter=filter)
+        run = view.run(split.queries, depth=EVAL_DEPTH, filter=filter, timings=timings)
         seconds = time.perf_counter() - started
         run_file = runs_dir / f"{method.name}.trec"
         write_trec_run(run, run_file, tag=f"braid-{method.name}")
         evaluation = evaluate(run, split.qrels, metrics)
         rate = round(len(split.queries) / seconds, 1) if seconds > 0 else 0.0
-        results.append(MethodResult(method, evaluation.means, evaluation.per_query, rate, str(run_file)))
+        result = MethodResult(method, evaluation.means, evaluation.per_query, rate, str(run_file))
+        if not method.is_single and split.queries:
+            result.fusion_ms = round(timings.get("fusion", 0.0) / len(split.queries), 3)
+            result.exact_ms = round(timings.get("exact", 0.0) / len(split.queries), 3)
+        results.append(result)
         on_done(method.name)
+    add_serial_bounds(results)
     return results
+
+
+def add_serial_bounds(results: Sequence[MethodResult]) -> None:
+    """Each fused method's serial bound, from the single retrievers' q/s measured in the same run."""
+    alone = {result.method.retrievers[0]: result.queries_per_second for result in results if result.method.is_single}
+    for result in results:
+        if result.method.is_single or not all(alone.get(name, 0) > 0 for name in result.method.retrievers):
+            continue
+        result.serial_bound = round(1 / sum(1 / alone[name] for name in result.method.retrievers), 1)
 
 
 def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str], filter: str | None = None) -> None:

@@ -34,6 +34,16 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _bound(ratio: float | None, bound: float | None) -> str:
+    return "—" if ratio is None or bound is None else f"{ratio:.2f} (of {bound:.0f})"
+
+
+def _fusion_ms(total: float | None, exact: float | None) -> str:
+    if total is None:
+        return "—"
+    return f"{total:.2f}" + (f" ({exact:.2f} exact)" if exact else "")
+
+
 def dataset_table(report: Mapping[str, Any]) -> str:
     """One dataset: a row per method with metrics, p-values and speed."""
     metrics: Sequence[str] = report["metrics"]
@@ -41,7 +51,7 @@ def dataset_table(report: Mapping[str, Any]) -> str:
     header = [
         "method", *[metric_label(name) for name in metrics],
         f"p vs BM25 ({metric_label(headline)}; t / rand.)", f"p vs best single ({report['best_single']})",
-        "p50 ms", "p99 ms", "q/s",
+        "p50 ms", "p99 ms", "q/s", "q/s / serial bound", "fusion ms/q",
     ]  # fmt: skip
     applied = report.get("filter")
     scope = f"; filter {json.dumps(applied['filter'])}: {applied['matched']:,} of {applied['documents']:,} documents" if applied else ""
@@ -53,6 +63,7 @@ def dataset_table(report: Mapping[str, Any]) -> str:
             *[f"{row['metrics'][name]:.4f}" for name in metrics],
             _p_values(row["significance"].get("vs_bm25")), _p_values(row["significance"].get("vs_best_single")),
             _ms(latency.get("p50_ms")), _ms(latency.get("p99_ms")), f"{row['queries_per_second']:.0f}",
+            _bound(row.get("serial_bound_ratio"), row.get("serial_bound_qps")), _fusion_ms(row.get("fusion_ms_per_query"), row.get("exact_ms_per_query")),
         ]  # fmt: skip
         lines.append(_row(cells))
     return "\n".join(lines)
@@ -79,7 +90,8 @@ def markdown(bench: Mapping[str, Any]) -> str:
     parts = [
         f"Measured {bench.get('date', '')} by `{bench['command']}` on {machine['cpus']} CPUs ({machine['processor']}, {machine.get('cpu_model', 'unknown CPU')}), "
         f"Python {machine['python']}. Latency: one query at a time, {bench['latency_depth']} candidates per retriever; "
-        f"q/s: all queries in one batch at depth {bench['eval_depth']}. p-values: paired t-test / randomization test "
+        f"q/s: all queries in one batch at depth {bench['eval_depth']}; serial bound: 1 / sum(1 / q/s) of the method's retrievers alone "
+        "in this run; fusion ms/q: per query of that batch, everything after retrieval (of it, the missing documents' exact scores). p-values: paired t-test / randomization test "
         f"({bench['randomization_rounds']:,} rounds) on the per-query headline metric.",
     ]
     for report in bench["datasets"]:

@@ -80,6 +80,12 @@ def test_bench_reports_every_method_with_ms_marco_headline_metrics(bench_run: tu
     for row in report["methods"]:
         assert set(row["metrics"]) == set(report["metrics"]) and all(0 <= value <= 1 for value in row["metrics"].values())
         assert row["queries_per_second"] > 0
+        single = row["method"] in ("bm25", "splade", "dense")
+        assert (row["serial_bound_qps"] is None) == single and (row["fusion_ms_per_query"] is None) == single
+        if not single:  # the bound of its retrievers run alone in this bench, and where the time went
+            rates = [other["queries_per_second"] for other in report["methods"] if other["method"] in ("bm25", "splade", "dense")]
+            assert row["serial_bound_qps"] == pytest.approx(1 / sum(1 / rate for rate in rates), abs=0.1)
+            assert row["serial_bound_ratio"] > 0 and row["fusion_ms_per_query"] > 0 and 0 <= row["exact_ms_per_query"] <= row["fusion_ms_per_query"]
         assert 0 < row["latency_ms"]["p50_ms"] <= row["latency_ms"]["p99_ms"] and row["latency_ms"]["queries"] == 5
         assert (row["fusion"] is None) == (row["method"] in ("bm25", "splade", "dense"))
         if row["method"] != "bm25":
