@@ -23,14 +23,19 @@ class CandidateTable:
     doc_ids: list[str] = field(default_factory=list)  # a table made from string ids: each candidate's id
 
     @classmethod
-    def from_ordinals(cls, lists: Mapping[str, OrdinalRanking]) -> CandidateTable:
+    def from_ordinals(cls, lists: Mapping[str, OrdinalRanking], slots: np.ndarray | None = None) -> CandidateTable:
         """From (ordinals, scores) lists, best first. A doc listed twice by one retriever keeps its
-        first (best) place."""
+        first (best) place. `slots` (optional): -1 for every ordinal, left as found; with it, rows
+        are numbered without sorting (see _from_slots)."""
         names = list(lists)
         lengths = [len(ordinals) for ordinals, _ in lists.values()]
         total = sum(lengths)
         if total == 0:
             return cls(names, np.empty(0, dtype=np.int64), np.zeros((0, len(names)), dtype=np.int64), np.full((0, len(names)), np.nan))
+        if slots is not None:
+            table = cls._from_slots(names, lists, slots)
+            if table is not None:
+                return table
         keys = np.concatenate([np.asarray(ordinals, dtype=np.int64) for ordinals, _ in lists.values()])
         score_values = np.concatenate([np.asarray(scores, dtype=np.float64) for _, scores in lists.values()])
         columns = np.repeat(np.arange(len(names)), lengths)
@@ -56,6 +61,34 @@ class CandidateTable:
         ranks[rows, columns[entries]] = rank_values
         scores[rows, columns[entries]] = score_values[entries]
         return cls(names, keys[first], ranks, scores)
+
+    @classmethod
+    def _from_slots(cls, names: list[str], lists: Mapping[str, OrdinalRanking], slots: np.ndarray) -> CandidateTable | None:
+        """Rows by first appearance through a lookup array (slots[ordinal] = row), in time linear
+        in the lists; None when a list repeats a doc (then the sorting path keeps its first place)."""
+        fresh_parts: list[np.ndarray] = []
+        rows_by_column: list[np.ndarray] = []
+        count = 0
+        try:
+            for ordinals, _ in lists.values():
+                ordinals = np.asarray(ordinals, dtype=np.int64)
+                fresh = ordinals[slots[ordinals] < 0]
+                slots[fresh] = np.arange(count, count + len(fresh))
+                fresh_parts.append(fresh)
+                count += len(fresh)
+                rows = slots[ordinals]
+                if len(rows) and np.bincount(rows, minlength=count).max() > 1:
+                    return None
+                rows_by_column.append(rows)
+        finally:
+            for fresh in fresh_parts:
+                slots[fresh] = -1
+        ranks = np.zeros((count, len(names)), dtype=np.int64)
+        scores = np.full(ranks.shape, np.nan)
+        for column, (rows, (_, values)) in enumerate(zip(rows_by_column, lists.values())):
+            ranks[rows, column] = np.arange(1, len(rows) + 1)
+            scores[rows, column] = values
+        return cls(names, np.concatenate(fresh_parts), ranks, scores)
 
     @classmethod
     def from_rankings(cls, rankings: Mapping[str, Ranking]) -> CandidateTable:
@@ -94,7 +127,12 @@ def top_rows(fused: np.ndarray, tie_keys: np.ndarray, k: int | None) -> np.ndarr
     if count <= 0:
         return np.empty(0, dtype=np.int64)
     candidates = contenders(fused, count)
-    return candidates[np.lexsort((tie_keys[candidates], -fused[candidates]))[:count]]
+    values = -fused[candidates]
+    order = np.argsort(values)
+    ordered = values[order]
+    if np.any(ordered[1:] == ordered[:-1]):  # ties (common under RRF): a stable two-key sort
+        order = np.lexsort((tie_keys[candidates], values))
+    return candidates[order[:count]]
 
 
 def best_rows(fused: np.ndarray, doc_ids: Sequence[str], k: int | None) -> list[int]:

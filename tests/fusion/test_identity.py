@@ -81,3 +81,26 @@ def test_edge_cases_equal_the_reference(rankings: dict[str, list[tuple[str, floa
                 assert found == reference.convex_combination(rankings, {"x": 0.4, "y": 0.6}, norm, missing, exact, k=k), (norm, missing, k)
     for k in (None, 1, 2):
         assert reciprocal_rank_fusion(rankings, 1.0, depth=k) == reference.reciprocal_rank_fusion(rankings, 1.0, depth=k)
+
+
+def test_tables_built_through_a_lookup_array_are_the_same_and_leave_it_as_found() -> None:
+    import numpy as np
+
+    from braid.fusion.table import CandidateTable
+
+    cases = [
+        {"x": (np.array([5, 2, 9]), np.array([3.0, 2.0, 1.0])), "y": (np.array([9, 7]), np.array([0.5, 0.4])), "z": (np.array([1, 5]), np.array([2.0, 1.0]))},
+        {"x": (np.array([5, 2, 5]), np.array([3.0, 2.0, 1.0])), "y": (np.array([2, 7]), np.array([0.5, 0.4]))},  # a repeat: the sorting path
+        {"x": (np.array([4]), np.array([1.0])), "y": (np.array([4, 4]), np.array([0.5, 0.4]))},
+        {"x": (np.array([], dtype=np.int64), np.array([])), "y": (np.array([3]), np.array([1.0]))},
+    ]
+    slots = np.full(12, -1, dtype=np.int64)
+    for lists in cases:
+        plain, fast = CandidateTable.from_ordinals(lists), CandidateTable.from_ordinals(lists, slots)
+        assert (slots == -1).all()
+        assert plain.ordinals.tolist() == fast.ordinals.tolist() and plain.ranks.tolist() == fast.ranks.tolist()
+        np.testing.assert_array_equal(plain.scores, fast.scores)
+        rankings = {name: [(f"d{key}", score) for key, score in zip(keys.tolist(), scores.tolist())] for name, (keys, scores) in lists.items()}
+        expected = reference.Table.from_rankings(rankings)
+        assert [f"d{key}" for key in plain.ordinals.tolist()] == expected.doc_ids and plain.ranks.tolist() == expected.ranks.tolist()
+        np.testing.assert_array_equal(plain.scores, expected.scores)
