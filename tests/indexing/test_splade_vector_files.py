@@ -17,6 +17,7 @@ from braid.fusion.errors import BraidError
 from braid.indexing.config import SpladeConfig
 from braid.indexing.impact_matrix import ImpactMatrix
 from braid.indexing.splade_vector_files import SpladeVectorFiles, encode_splade_to_files
+from tests.conftest import write_beir_slice
 from tests.support.cli import assert_one_line_error, braid
 
 QUERIES = ["vitamin D and bone density", "statins and breast cancer survival", "gene expression in the developing brain"]
@@ -126,21 +127,22 @@ def test_every_mismatch_is_an_error_naming_the_file(scifact_small: Path, encoded
     assert not (tmp_path / "index").exists()
 
 
-def test_the_cli_encodes_and_takes_weights(scifact_small: Path, tmp_path: Path, embedding_cache_dir: Path) -> None:
-    made = braid("encode", str(scifact_small), "--retriever", "splade", "--out", str(tmp_path / "weights.jsonl"), "--json")
+def test_the_cli_encodes_and_takes_weights(scifact_dir: Path, tmp_path: Path, embedding_cache_dir: Path) -> None:
+    tiny = write_beir_slice(scifact_dir, tmp_path / "tiny", 30)  # the CLI's own path; the checks above cover the rest
+    made = braid("encode", str(tiny), "--retriever", "splade", "--out", str(tmp_path / "weights.jsonl"), "--json")
     assert made.returncode == 0, made.stderr
     report = json.loads(made.stdout)
-    assert report["retriever"] == "splade" and report["documents"] == 200 and report["vectors"].endswith("weights.jsonl")
-    built = braid("index", str(scifact_small), "--out", str(tmp_path / "index"), "--retrievers", "splade", "--splade-vectors", str(tmp_path / "weights.jsonl"))
+    assert report["retriever"] == "splade" and report["documents"] == 30 and report["vectors"].endswith("weights.jsonl")
+    built = braid("index", str(tiny), "--out", str(tmp_path / "index"), "--retrievers", "splade", "--splade-vectors", str(tmp_path / "weights.jsonl"))
     assert built.returncode == 0, built.stderr
     assert json.loads((tmp_path / "index" / "manifest.json").read_text(encoding="utf-8"))["retrievers"]["splade"]["details"]["vectors"] == "given"
     (tmp_path / "weights.json").unlink()
     assert_one_line_error(
-        braid("index", str(scifact_small), "--out", str(tmp_path / "other"), "--retrievers", "splade", "--splade-vectors", str(tmp_path / "weights.jsonl")),
+        braid("index", str(tiny), "--out", str(tmp_path / "other"), "--retrievers", "splade", "--splade-vectors", str(tmp_path / "weights.jsonl")),
         "weights.json: missing",
     )
     assert_one_line_error(
-        braid("index", str(scifact_small), "--out", str(tmp_path / "other"), "--retrievers", "bm25", "--splade-vectors", str(tmp_path / "weights.jsonl")),
+        braid("index", str(tiny), "--out", str(tmp_path / "other"), "--retrievers", "bm25", "--splade-vectors", str(tmp_path / "weights.jsonl")),
         "vectors given for 'splade'",
     )
     assert not (tmp_path / "other").exists()
