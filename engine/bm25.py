@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from braid.engine.lucene_bm25 import anserini_tie_adjust, as_lucene_scores, encode_lengths, reported_score, reported_scores, term_weights
+from braid.engine.lucene_bm25 import anserini_reported, as_lucene_scores, encode_lengths, reported_score, term_weights
 from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
-from braid.engine.sparse_topk import KeptSums, doc_id_order, doc_positions, ordinals, rank_matrix, search_matrix, sums_at
+from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, rank_matrix, rank_matrix_scored, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.analysis import LuceneAnalyzer
 from braid.indexing.config import DEFAULT_BACKEND, BM25Config, check_backend
@@ -104,7 +104,7 @@ class BM25Retriever:
         if self.backend != "matrix":
             return as_ordinals(self.search(queries, depth, allowed), self._positions())
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, _reported, allowed)
+        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, anserini_reported, allowed)
 
     # -- matrix backend ------------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ class BM25Retriever:
 
     def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return search_matrix(query_matrix, weights, depth, self._id_array, self._tie_rank, as_lucene_scores, _reported, allowed)
+        return search_matrix(query_matrix, weights, depth, self._id_array, self._tie_rank, as_lucene_scores, anserini_reported, allowed)
 
     def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
         """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks
@@ -190,14 +190,7 @@ class BM25Retriever:
         if self.backend != "matrix" or depth <= 0 or not queries:
             return self.search_ordinals(queries, depth, allowed), functools.partial(self.score_ordinals, queries)
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        kept = KeptSums()
-        lists = rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, _reported, allowed, kept)
-
-        def scorer(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
-            again = lambda rows: sums_at(query_matrix[rows], weights, [wanted[row] for row in rows])  # noqa: E731
-            return [as_lucene_scores(sums).astype(np.float64) for sums in kept.at(wanted, weights.shape[1], again)]
-
-        return lists, scorer
+        return rank_matrix_scored(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, anserini_reported, _exact, allowed)
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """Lucene's BM25 score of each given document (0 when no query term occurs in it)."""
@@ -210,7 +203,7 @@ class BM25Retriever:
         if self._doc_ids_source is None or not TermDocs.exists(self.folder):
             raise BraidError("exact BM25 scores need the index's term matrix and doc ids")
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return [as_lucene_scores(sums).astype(np.float64) for sums in sums_at(query_matrix, weights, ordinals)]
+        return [_exact(sums) for sums in sums_at(query_matrix, weights, ordinals)]
 
     def _positions(self) -> dict[str, int]:
         with self._lock:
@@ -283,9 +276,9 @@ class BM25Retriever:
             self._unit_weights = None
 
 
-def _reported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """What a list reports: Anserini's tie-adjusted, rounded scores (see lucene_bm25)."""
-    return reported_scores(anserini_tie_adjust(ranked, starts))
+def _exact(sums: np.ndarray) -> np.ndarray:
+    """Exact scores as fusion takes them: Lucene's float score, widened."""
+    return as_lucene_scores(sums).astype(np.float64)
 
 
 def open_bm25(request: OpenRequest) -> BM25Retriever:

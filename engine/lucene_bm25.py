@@ -113,5 +113,11 @@ def reported_scores(adjusted: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(adjusted, dtype=F32).astype(np.float64), 6)
 
 
+def anserini_reported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """What ranked lists report (flagged `starts`, as for anserini_tie_adjust): Anserini's
+    tie-adjusted scores, rounded as in its run files. BM25 and SPLADE lists both report these."""
+    return reported_scores(anserini_tie_adjust(ranked, starts))
+
+
 def reported_score(value: float) -> float:
     return round(float(value), 6)

@@ -19,10 +19,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.engine.encoders import shared_encoder
-from braid.engine.lucene_bm25 import anserini_tie_adjust, reported_score, reported_scores
+from braid.engine.lucene_bm25 import anserini_reported, reported_score
 from braid.engine.query_cache import QueryCache
 from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
-from braid.engine.sparse_topk import KeptSums, doc_id_order, doc_positions, ordinals, rank_matrix, search_matrix, sums_at
+from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, rank_matrix, rank_matrix_scored, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
 from braid.indexing.impact_matrix import ImpactMatrix
@@ -122,7 +122,7 @@ class SpladeRetriever:
         query_impacts = self.encode(queries)
         if self.backend == "lucene":
             return self._search_lucene(query_impacts, depth)
-        return search_matrix(query_impacts, self._state().impacts, depth, self._id_array, self._tie_rank, _float32, _reported, allowed)
+        return search_matrix(query_impacts, self._state().impacts, depth, self._id_array, self._tie_rank, _float32, anserini_reported, allowed)
 
     def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
         """`search` by document ordinal (the lucene backend's ids are mapped back)."""
@@ -131,22 +131,14 @@ class SpladeRetriever:
         if self.backend == "lucene":
             return as_ordinals(self.search(queries, depth, allowed), self._positions())
         query_impacts = self.encode(queries)
-        return rank_matrix(query_impacts, self._state().impacts, depth, self._tie_rank, _float32, _reported, allowed)
+        return rank_matrix(query_impacts, self._state().impacts, depth, self._tie_rank, _float32, anserini_reported, allowed)
 
     def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
         """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks
         for next are then gathered, not multiplied again."""
         if self.backend != "matrix" or depth <= 0 or not queries:
             return self.search_ordinals(queries, depth, allowed), functools.partial(self.score_ordinals, queries)
-        query_matrix, weights = self.encode(queries), self._state().impacts
-        kept = KeptSums()
-        lists = rank_matrix(query_matrix, weights, depth, self._tie_rank, _float32, _reported, allowed, kept)
-
-        def scorer(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
-            again = lambda rows: sums_at(query_matrix[rows], weights, [wanted[row] for row in rows])  # noqa: E731
-            return [sums.astype(np.float64) for sums in kept.at(wanted, weights.shape[1], again)]
-
-        return lists, scorer
+        return rank_matrix_scored(self.encode(queries), self._state().impacts, depth, self._tie_rank, _float32, anserini_reported, _exact, allowed)
 
     def score(self, queries: Sequence[str], doc_ids: Sequence[Sequence[str]]) -> list[dict[str, float]]:
         """The integer dot product of query and document impacts for each given document."""
@@ -157,7 +149,7 @@ class SpladeRetriever:
     def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
         """`score` by ordinal: the sums search ranks, gathered for every query at once."""
         impacts = self._state().impacts
-        return [sums.astype(np.float64) for sums in sums_at(self.encode(queries), impacts, ordinals)]
+        return [_exact(sums) for sums in sums_at(self.encode(queries), impacts, ordinals)]
 
     def _positions(self) -> dict[str, int]:
         self._state()
@@ -201,8 +193,9 @@ def _float32(sums: np.ndarray) -> np.ndarray:
     return sums.astype(np.float32)
 
 
-def _reported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    return reported_scores(anserini_tie_adjust(ranked, starts))
+def _exact(sums: np.ndarray) -> np.ndarray:
+    """Exact scores as fusion takes them: the integer sums, widened."""
+    return sums.astype(np.float64)
 
 
 def open_splade(request: OpenRequest) -> SpladeRetriever:
