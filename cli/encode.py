@@ -7,7 +7,7 @@ import time
 import click
 
 from braid.cli.index import dense_encoding_options, sparse_encoding_options
-from braid.cli.options import data_dir_option
+from braid.cli.options import data_dir_option, document_encoding, ray_options
 
 
 @click.command("encode")
@@ -28,6 +28,7 @@ from braid.cli.options import data_dir_option
 @dense_encoding_options
 @sparse_encoding_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object describing the files.")
+@ray_options
 @data_dir_option
 def encode_command(
     data: str,
@@ -43,6 +44,8 @@ def encode_command(
     sparse_max_length: int,
     sparse_batch_size: int,
     as_json: bool,
+    ray_address: str | None,
+    ray_workers: int | None,
     data_dir: str | None,
 ) -> None:
     """Encode the corpus of DATA as `braid index` would, into --out; build from them anywhere with
@@ -60,7 +63,8 @@ def encode_command(
         from braid.indexing.vector_files import encode_to_files, read_info
 
         dense = DenseConfig(model=dense_model, precision=dense_precision, doc_prefix=doc_prefix, max_seq_length=dense_max_length, batch_size=dense_batch_size)
-        files = encode_to_files(dataset.require_corpus(), dense, out, progress=not as_json)
+        with document_encoding(ray_address, ray_workers) as encoding:
+            files = encode_to_files(dataset.require_corpus(), dense, out, progress=not as_json, encoding=encoding)
         info = read_info(files)
         report = {"retriever": retriever, "vectors": str(files.vectors), "ids": str(files.ids), "info": str(files.info), **info}
         shape = f"{info['dimension']}-d"
@@ -68,7 +72,8 @@ def encode_command(
         from braid.indexing.splade_vector_files import encode_splade_to_files, read_splade_info
 
         splade = SpladeConfig(model=sparse_model, precision=sparse_precision, max_seq_length=sparse_max_length, batch_size=sparse_batch_size)
-        sparse_files = encode_splade_to_files(dataset.require_corpus(), splade, out, progress=not as_json)
+        with document_encoding(ray_address, ray_workers) as encoding:
+            sparse_files = encode_splade_to_files(dataset.require_corpus(), splade, out, progress=not as_json, encoding=encoding)
         info = read_splade_info(sparse_files)
         report = {"retriever": retriever, "vectors": str(sparse_files.vectors), "info": str(sparse_files.info), **info}
         shape = f"{info['vocabulary']:,}-token vocabulary"

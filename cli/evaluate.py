@@ -39,6 +39,7 @@ def eval_command(
     **overrides: Any,
 ) -> None:
     """Evaluate INDEX_DIR on the judged queries of DATA's --split (with --filter: over matching documents only)."""
+    from braid.engine.retriever import retriever_settings
     from braid.eval.datasets import resolve_dataset
     from braid.eval.metrics import DEFAULT_METRICS, evaluate
     from braid.eval.runs import write_trec_run
@@ -51,8 +52,8 @@ def eval_command(
         started = time.perf_counter()
         run = engine.run(split_data.queries, depth=depth, filter=filter_json)
         seconds = time.perf_counter() - started
-        settings = {name: _settings(retriever) for name, retriever in engine.retrievers.items()}
-        fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
+        settings = {name: retriever_settings(retriever) for name, retriever in engine.retrievers.items()}
+        fusion = engine.fusion.applied(list(engine.retrievers)) if len(engine.retrievers) > 1 else None
     if run_path:
         write_trec_run(run, run_path, tag="braid-" + "+".join(settings))
     result = evaluate(run, split_data.qrels, DEFAULT_METRICS, drop_self_hits=not keep_self_hits)
@@ -79,13 +80,3 @@ def eval_command(
     for name, value in result.means.items():
         click.echo(f"  {name:<12} {value:.4f}")
     click.echo(f"  searched in {seconds:.2f} s ({report['queries_per_second']} q/s)")
-
-
-def _settings(retriever: object) -> dict:
-    """The parameters a retriever ran with, so a reported score can be reproduced."""
-    config = getattr(retriever, "config", None)
-    settings = config.to_dict() if config is not None else {}
-    for option in ("backend", "exact"):
-        if hasattr(retriever, option):
-            settings[option] = getattr(retriever, option)
-    return settings

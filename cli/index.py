@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from braid.cli.options import F, data_dir_option, metadata_option
+from braid.cli.options import F, data_dir_option, document_encoding, metadata_option, ray_options
 from braid.indexing.config import (
     DEFAULT_DENSE_MODEL,
     DEFAULT_PRECISION,
@@ -111,6 +111,7 @@ def sparse_encoding_options(function: F) -> F:
     help="Also write Lucene's impact index (only `--splade-backend lucene` searches it; skip it for large corpora).",
 )
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
+@ray_options
 @metadata_option
 @data_dir_option
 def index_command(
@@ -140,6 +141,8 @@ def index_command(
     splade_query_stopwords: bool,
     splade_lucene: bool,
     threads: int,
+    ray_address: str | None,
+    ray_workers: int | None,
     metadata_path: str | None,
     data_dir: str | None,
 ) -> None:
@@ -179,16 +182,18 @@ def index_command(
             lucene_index=splade_lucene,
         ),
     }
-    manifest = build_index(
-        dataset.require_corpus(),
-        out,
-        retrievers=names,
-        configs={name: config for name, config in configs.items() if name in names},
-        overwrite=overwrite,
-        threads=threads,
-        metadata=metadata_path,
-        vectors={name: path for name, path in (("dense", dense_vectors), ("splade", splade_vectors)) if path},
-    )
+    with document_encoding(ray_address, ray_workers) as encoding:
+        manifest = build_index(
+            dataset.require_corpus(),
+            out,
+            retrievers=names,
+            configs={name: config for name, config in configs.items() if name in names},
+            overwrite=overwrite,
+            threads=threads,
+            metadata=metadata_path,
+            vectors={name: path for name, path in (("dense", dense_vectors), ("splade", splade_vectors)) if path},
+            encoding=encoding,
+        )
     elapsed = time.perf_counter() - started
     fields = f"; metadata fields: {', '.join(f'{name} ({kind})' for name, kind in manifest.metadata.items())}" if manifest.metadata else ""
     click.echo(f"indexed {manifest.doc_count} documents of {dataset.name} into {out} ({', '.join(manifest.retrievers)}) in {elapsed:.1f} s{fields}")

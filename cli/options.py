@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from braid.fusion.convex import MISSING_POLICIES
 from braid.fusion.errors import BraidError
 from braid.fusion.normalize import NORMALIZATIONS
 from braid.fusion.rrf import DEFAULT_RRF_K
-from braid.indexing.config import BACKENDS, DEFAULT_BACKEND, BM25Config
+from braid.indexing.config import BACKENDS, DEFAULT_BACKEND, EXECUTIONS, BM25Config
 
 F = Callable[..., Any]
 
@@ -71,6 +72,12 @@ def fusion_options(function: F) -> F:
     )
     function = click.option("--rrf-k", type=click.FloatRange(min=0), default=None, help=f"RRF k (default {DEFAULT_RRF_K:g}).")(function)
     function = click.option("--weights", default=None, metavar="NAME=W,...", help="Per-retriever weights, e.g. bm25=0.2,splade=0.3,dense=0.5.")(function)
+    function = click.option(
+        "--bounds",
+        default=None,
+        metavar="NAME=LOW:HIGH,...",
+        help="Fixed normalization range per retriever for --norm minmax/tmm, e.g. dense=0:1 (an empty end comes from the list: bm25=0:).",
+    )(function)
     function = click.option("--norm", type=click.Choice(NORMALIZATIONS), default=None, help="Score normalization (cc).")(function)
     return click.option("--fusion", type=click.Choice(FUSION_METHODS), default=None, help="Convex combination or Reciprocal Rank Fusion.")(function)
 
@@ -107,6 +114,44 @@ def metadata_option(function: F) -> F:
     )(function)
 
 
+def execution_option(function: F) -> F:
+    return click.option(
+        "--execution",
+        type=click.Choice(EXECUTIONS),
+        default=None,
+        help="How one query's retrievers run: measured per host (auto), threads, serial, or encoders serially beside "
+        "the cheap retrievers (overlap). Default: env BRAID_EXECUTION, else auto.",
+    )(function)
+
+
+def ray_options(function: F) -> F:
+    """Encoding on a Ray cluster (`pip install 'braid[ray]'`)."""
+    function = click.option(
+        "--ray-workers", type=click.IntRange(min=1), default=None, help="Encoder actors per model on Ray (default: one per CPU of the cluster)."
+    )(function)
+    return click.option(
+        "--ray",
+        "ray_address",
+        default=None,
+        metavar="ADDRESS",
+        help="Encode documents on Ray: local (start a cluster on this machine), auto (a running cluster) or its address.",
+    )(function)
+
+
+@contextmanager
+def document_encoding(ray_address: str | None, ray_workers: int | None) -> Iterator[Any]:
+    """Where documents are encoded: None (here) unless --ray names a cluster; closed (and a local cluster stopped) at the end."""
+    if ray_address is None:
+        if ray_workers is not None:
+            raise BraidError("--ray-workers needs --ray ADDRESS")
+        yield None
+        return
+    from braid.indexing.ray_encoding import RayEncoding
+
+    with RayEncoding(ray_address, ray_workers) as encoding:
+        yield encoding
+
+
 def split_names(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -131,12 +176,14 @@ def open_engine(
     weights: str | None = None,
     rrf_k: float | None = None,
     missing: str | None = None,
+    bounds: str | None = None,
     fusion_config: Any = None,
+    execution: str | None = None,
 ) -> Any:
     """Open an engine, applying the options of `search_overrides` and `fusion_options` on top of
     what the index was built (and tuned) with; `fusion_config` replaces the stored fusion outright."""
     from braid.engine.engine import Engine
-    from braid.fusion.config import parse_weights
+    from braid.fusion.config import parse_bounds, parse_weights
     from braid.indexing.manifest import Manifest
     from braid.indexing.tuned_fusion import stored_or_default
 
@@ -150,11 +197,17 @@ def open_engine(
     options = {name: values for name, values in given.items() if name in searched}
     if fusion_config is None:
         fusion_config = stored_or_default(index_dir, names).replace(
-            method=fusion, norm=norm, weights=parse_weights(weights) if weights else None, rrf_k=rrf_k, missing=missing
+            method=fusion,
+            norm=norm,
+            weights=parse_weights(weights) if weights else None,
+            rrf_k=rrf_k,
+            missing=missing,
+            bounds=parse_bounds(bounds) if bounds else None,
         )
     return Engine.open(
         index_dir,
         retrievers=names,
         fusion=fusion_config,
         options=options,
+        execution=execution,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
+from braid.cli.options import execution_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
 from braid.fusion.types import SEARCH_DEPTH
 
 _TITLE_WIDTH = 70
@@ -31,6 +31,7 @@ _TITLE_WIDTH = 70
 @retrievers_option
 @search_overrides
 @fusion_options
+@execution_option
 def search_command(
     index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, filter_text: str | None, retrievers: str | None, **overrides: Any
 ) -> None:
@@ -40,7 +41,7 @@ def search_command(
         applied = engine.apply_filter(filter_json) if filter_json is not None else None  # a bad filter fails before any search
         hits = engine.search(query, k=k, depth=depth, offset=offset, filter=filter_json)
         if as_json:
-            fusion = engine.fusion.to_dict() if len(engine.retrievers) > 1 else None
+            fusion = engine.fusion.applied(list(engine.retrievers)) if len(engine.retrievers) > 1 else None
             payload = {
                 "query": query, "k": k, "offset": offset, "retrievers": list(engine.retrievers), "fusion": fusion,
                 "filter": applied.to_dict() if applied else None, "hits": [hit.to_dict() for hit in hits],

@@ -7,6 +7,7 @@ import socket
 
 import click
 
+from braid.cli.options import execution_option
 from braid.fusion.errors import BraidError
 
 
@@ -45,6 +46,7 @@ from braid.fusion.errors import BraidError
     metavar="N",
     help="At most N open connections (idle ones count) and N requests in progress; past it, requests get 503.",
 )
+@execution_option
 @click.option("--writable", is_flag=True, help="Also serve POST /docs (add or replace documents) and DELETE /docs/{id}, for clients with the token.")
 @click.option(
     "--token",
@@ -53,7 +55,16 @@ from braid.fusion.errors import BraidError
     help="The bearer token writes must send (env BRAID_WRITE_TOKEN; prefer the variable: arguments show in process lists).",
 )
 def serve_command(
-    index_dir: str, host: str, port: int, threads: int, keep_alive: int, request_timeout: int, limit_concurrency: int, writable: bool, token: str | None
+    index_dir: str,
+    host: str,
+    port: int,
+    threads: int,
+    keep_alive: int,
+    request_timeout: int,
+    limit_concurrency: int,
+    execution: str | None,
+    writable: bool,
+    token: str | None,
 ) -> None:
     """Serve INDEX_DIR: POST /search, GET /doc/{id}, GET|HEAD /health, /openapi.json and a page at /.
 
@@ -69,11 +80,14 @@ def serve_command(
         raise BraidError("--writable needs a token: set BRAID_WRITE_TOKEN (or pass --token)")
     listener = _listen(host, port)  # first: a port in use fails now, before anything loads
     try:
-        engine = Engine.open(index_dir)
+        engine = Engine.open(index_dir, execution=execution)
         try:
             click.echo(f"loading models for {', '.join(engine.retrievers)} ...", err=True)
             engine.search("warm up", k=1)  # models and index files load now, not on the first request
             engine.forget_queries()
+            choice = engine.execution_choice()
+            if choice is not None:
+                click.echo(f"one query's retrievers run {choice.strategy} (measured p50 ms: {choice.p50_ms}, stored {choice.measured})", err=True)
             config = uvicorn.Config(
                 create_app(engine, threads, write_token=token.strip() if writable and token else None),
                 log_level="warning",

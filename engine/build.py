@@ -8,6 +8,7 @@ from pathlib import Path
 from braid.engine.registry import RetrieverKind, check_retriever_names, retriever_kind
 from braid.fusion.errors import BraidError
 from braid.indexing.build import BuilderFactory, write_index
+from braid.indexing.build_context import DocumentEncoding
 from braid.indexing.config import DEFAULT_RETRIEVERS, RetrieverConfig
 from braid.indexing.manifest import Manifest
 
@@ -25,11 +26,13 @@ def build_index(
     progress: bool = True,
     metadata: str | Path | None = None,
     vectors: Mapping[str, str | Path] | None = None,
+    encoding: DocumentEncoding | None = None,
 ) -> Manifest:
     """Index the corpus at `corpus_path` into directory `out` (which appears only when complete),
     with one sub-index per retriever; `configs` maps a retriever to its parameters (default: the
     kind's defaults); `metadata` names a side file of filterable fields by document id; `vectors`
-    names vector files made elsewhere (`braid encode`), e.g. {"dense": "vectors/scifact.npy", "splade": "vectors/scifact.jsonl"}."""
+    names vector files made elsewhere (`braid encode`), e.g. {"dense": "vectors/scifact.npy", "splade": "vectors/scifact.jsonl"};
+    `encoding` encodes documents elsewhere, e.g. `braid.indexing.ray_encoding.RayEncoding("local")`."""
     names = check_retriever_names(retrievers)
     configs = dict(configs or {})
     for name in configs:
@@ -46,7 +49,7 @@ def build_index(
         if not isinstance(config, kind.config):
             raise BraidError(f"settings for {name!r} must be a {kind.config.__name__}, got {type(config).__name__}")
         builders[name] = _factory(kind, config, threads)
-    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress, metadata=metadata, given=given)
+    return write_index(corpus_path, out, builders, overwrite=overwrite, progress=progress, metadata=metadata, given=given, encoding=encoding)
 
 
 def _factory(kind: RetrieverKind, config: RetrieverConfig, threads: int) -> BuilderFactory:

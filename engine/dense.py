@@ -27,6 +27,7 @@ class DenseRetriever:
     for HNSW recall, and fast enough for small corpora."""
 
     name = "dense"
+    encodes_queries = True  # a model runs per query (braid.engine.execution)
 
     def __init__(
         self,

@@ -18,6 +18,19 @@ import numpy as np
 
 from braid.engine import fused
 from braid.engine.doc_ordinals import DocOrdinals
+from braid.engine.execution import (
+    PROBES,
+    Choice,
+    candidates,
+    encodes_queries,
+    measure,
+    probe_queries,
+    resolve_execution,
+    run_all,
+    store_choice,
+    store_key,
+    stored_choice,
+)
 from braid.engine.filter_mask import AppliedFilter, FilterMasks
 from braid.engine.filters import FilterError
 from braid.engine.hits import Hit
@@ -81,8 +94,9 @@ class Engine:
     """A searchable index. Opening reads the manifest and the doc ids; Java and models start at the
     first query (and are kept across refreshes).
 
-    With several retrievers a query goes to all of them at once (one thread each: the encoders,
-    hnswlib, scipy and Lucene do most of their work outside Python's lock) and their lists are fused.
+    With several retrievers a batch goes to all of them at once (one thread each: the encoders,
+    hnswlib, scipy and Lucene do most of their work outside Python's lock) and their lists are fused;
+    one query's retrievers run as `execution` says (braid.engine.execution: by default measured per host).
     An engine searches the generation it opened until `refresh()` moves it to a newer one.
     """
 
@@ -94,8 +108,10 @@ class Engine:
         docstore: LiveDocStore,
         fusion: FusionConfig | None = None,
         lease: Lease | None = None,
+        execution: str | None = None,
     ) -> None:
         self.path = path
+        self.execution = resolve_execution(execution)
         self.fusion = fusion or FusionConfig()
         self._current = Generation(manifest, retrievers, docstore, lease)
         self._swap_lock = threading.Lock()
@@ -106,6 +122,8 @@ class Engine:
         self._pool_lock = threading.Lock()
         self._parent: Engine | None = None  # a view borrows its parent's generation (retrievers) and threads
         self._names: list[str] = list(retrievers)  # a view's subset of them
+        self._ways: dict[tuple[str, ...], Choice] = {}  # `auto`'s choice per retriever set (see braid.engine.execution)
+        self._ways_lock = threading.Lock()
 
     def _generation(self) -> Generation:
         return self._parent._current.subset(self._names) if self._parent is not None else self._current
@@ -129,6 +147,7 @@ class Engine:
         retrievers: Sequence[str] | None = None,
         fusion: FusionConfig | None = None,
         options: Mapping[str, Mapping[str, Any]] | None = None,
+        execution: str | None = None,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
@@ -136,8 +155,11 @@ class Engine:
         `options` overrides, per retriever, what the index was built with, for this engine only:
         e.g. {"bm25": {"k1": 1.2, "backend": "lucene"}, "dense": {"ef_search": 50, "exact": True},
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
+        `execution` says how one query's retrievers run (auto, threads, serial, overlap; default
+        BRAID_EXECUTION, else auto: measured once per host, see braid.engine.execution).
         """
         path = Path(path)
+        execution = resolve_execution(execution)
         manifest, lease, segments = _read_generation(path)
         try:
             available = list(manifest.retrievers)
@@ -155,7 +177,7 @@ class Engine:
         except BaseException:
             lease.release()
             raise
-        engine = cls(path, manifest, generation.retrievers, generation.docstore, fusion, lease)
+        engine = cls(path, manifest, generation.retrievers, generation.docstore, fusion, lease, execution)
         engine._options = dict(options or {})
         return engine
 
@@ -211,16 +233,16 @@ class Engine:
             if done:
                 generation.close()
 
-    def view(self, retrievers: Sequence[str] | None = None, fusion: FusionConfig | None = None) -> Engine:
+    def view(self, retrievers: Sequence[str] | None = None, fusion: FusionConfig | None = None, execution: str | None = None) -> Engine:
         """The same open retrievers (models stay loaded once), a subset of them and/or other fusion
-        settings: how a benchmark compares methods. Closing a view leaves this engine open."""
+        or execution settings: how a benchmark compares methods. Closing a view leaves this engine open."""
         chosen = list(dict.fromkeys(retrievers)) if retrievers else list(self.retrievers)
         for name in chosen:
             if name not in self.retrievers:
                 raise BraidError(f"retriever {name!r} is not open in this engine; it has: {', '.join(self.retrievers)}")
         fusion = fusion or self.fusion
         fusion.check_retrievers(chosen)
-        view = Engine(self.path, self.manifest, {name: self.retrievers[name] for name in chosen}, self.docstore, fusion)
+        view = Engine(self.path, self.manifest, {name: self.retrievers[name] for name in chosen}, self.docstore, fusion, execution=execution or self.execution)
         view._parent = self._parent or self
         view._names = chosen
         return view
@@ -270,14 +292,71 @@ class Engine:
             ((name, retriever),) = retrievers.items()
             return {name: _timed(timings, name, search, retriever, queries, depth, allowed)}
         pool = self._threads()
-        # A few queries are small matrices: one core per retriever beats several retrievers each
-        # spreading its work over every core (measured: 2 encoders x 2 threads on 2 cores contend).
-        threads = 1 if len(queries) <= FEW_QUERIES else None
-        futures = {
-            name: pool.submit(_timed, timings, name, _with_torch_threads, threads, search, retriever, queries, depth, allowed)
-            for name, retriever in retrievers.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
+        if len(queries) > FEW_QUERIES:  # each retriever spreads its batch over every core
+            futures = {name: pool.submit(_timed, timings, name, search, retriever, queries, depth, allowed) for name, retriever in retrievers.items()}
+            return {name: future.result() for name, future in futures.items()}
+        way = self._single_query_way(retrievers, search)
+
+        def run_one(name: str, threads: int | None) -> Any:
+            return _timed(timings, name, _with_torch_threads, threads, search, retrievers[name], queries, depth, allowed)
+
+        return run_all(way, list(retrievers), [encodes_queries(retriever) for retriever in retrievers.values()], run_one, pool)
+
+    def execution_choice(self, retrievers: Sequence[str] | None = None) -> Choice | None:
+        """What `auto` chose for these retrievers (default: this engine's) and the timings behind
+        it; None before it is measured or when a setting other than auto is in force."""
+        if self.execution != "auto":
+            return None
+        return (self._parent or self)._ways.get(tuple(retrievers or self.retrievers))
+
+    def describe_execution(self) -> dict[str, Any]:
+        """The execution setting and, under auto, the choice and timings so far (for reports and /health)."""
+        choice = self.execution_choice()
+        return {"setting": self.execution, "chosen": choice.to_dict() if choice else None}
+
+    def calibrate(self, force: bool = False) -> Choice:
+        """Measure how one query's retrievers run fastest on this host (see braid.engine.execution)
+        and keep the choice for `auto`: the stored one unless `force`. Searching does this by itself."""
+        with self._using() as generation:
+            return self._choose_way(generation.retrievers, functools.partial(fused.search, generation.ordinals, False), force)
+
+    def _single_query_way(self, retrievers: Mapping[str, Retriever], search: Callable[..., Any]) -> str:
+        if self.execution != "auto":
+            return self.execution
+        return self._choose_way(retrievers, search).strategy
+
+    def _choose_way(self, retrievers: Mapping[str, Retriever], search: Callable[..., Any], force: bool = False) -> Choice:
+        root = self._parent or self
+        names = tuple(retrievers)
+        with root._ways_lock:  # one measurement per retriever set; concurrent first searches wait for it
+            choice = None if force else root._ways.get(names)
+            if choice is None:
+                ids = self.docstore.ids()
+                key = store_key(retrievers, len(ids))
+                choice = None if force else stored_choice(key)
+                if choice is None or choice.strategy not in candidates(retrievers):
+                    choice = self._measure_ways(retrievers, search, ids)
+                    store_choice(key, choice)
+                root._ways[names] = choice
+            return choice
+
+    def _measure_ways(self, retrievers: Mapping[str, Retriever], search: Callable[..., Any], ids: Sequence[str]) -> Choice:
+        picked = [ids[position] for position in np.linspace(0, len(ids) - 1, num=min(PROBES, len(ids)), dtype=np.int64)]
+        titles = self.docstore.titles(picked)
+        openings = self.docstore.snippets(picked, 200)
+        queries = probe_queries([titles.get(doc) or openings.get(doc, "") for doc in picked])
+        pool = self._threads()
+        names = list(retrievers)
+        expensive = [encodes_queries(retriever) for retriever in retrievers.values()]
+
+        def search_once(way: str, query: str) -> None:
+            run_all(way, names, expensive, lambda name, threads: _with_torch_threads(threads, search, retrievers[name], [query], SEARCH_DEPTH, None), pool)
+
+        def forget() -> None:
+            for retriever in retrievers.values():
+                retriever.forget_queries()
+
+        return measure(candidates(retrievers), search_once, queries, forget)
 
     def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
         """Fused, explained hits per query, from `retrieve`'s lists (kept apart so tuning can reuse them)."""

@@ -65,6 +65,17 @@ class KeepsScores(OrdinalRetriever, Protocol):
         ...
 
 
+def retriever_settings(retriever: object) -> dict[str, Any]:
+    """The parameters a retriever runs with (its config, backend, exactness): what reproduces a
+    reported score, and what a stored per-host choice depends on."""
+    config = getattr(retriever, "config", None)
+    settings = config.to_dict() if config is not None else {}
+    for option in ("backend", "exact"):
+        if hasattr(retriever, option):
+            settings[option] = getattr(retriever, option)
+    return settings
+
+
 def as_ordinals(rankings: Sequence[Ranking], position: Mapping[str, int]) -> list[OrdinalRanking]:
     """(doc id, score) lists as (ordinals, scores) arrays; `position` maps a doc id to its ordinal."""
     return [

@@ -34,6 +34,7 @@ from braid.indexing.sparse_encoder import SpladeEncoder
 
 class SpladeRetriever:
     name = "splade"
+    encodes_queries = True  # a model runs per query (braid.engine.execution)
 
     def __init__(
         self,

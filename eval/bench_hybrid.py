@@ -3,7 +3,7 @@
     python -m braid.eval.bench_hybrid INDEX_DIR --dataset scifact --out results/hybrid_scifact.json
 
 INDEX_DIR holds bm25, splade and dense. Measures single-query latency (p50/p99) of each retriever
-alone and of the fused search (parallel threads, and the same work done serially), batch queries/s
+alone and of the fused search run each way (threads, serial, overlap, and what `auto` chose), batch queries/s
 at evaluation depth, then tunes each fusion family on the training split and scores it on test.
 Writes JSON and a PNG of the latencies.
 """
@@ -19,11 +19,13 @@ from typing import Any
 import click
 
 from braid.engine.engine import Engine
+from braid.engine.execution import candidates
 from braid.engine.retriever import Retriever
 from braid.eval.datasets import resolve_dataset
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.eval.report import machine, write_json
+from braid.eval.suite.measure import latency_ratios
 from braid.eval.suite.run import plan
 from braid.eval.tuning import tune_fusion
 from braid.fusion.tune import best
@@ -31,21 +33,25 @@ from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
 
 
 def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, Any]:
-    """Single-query latency of each retriever alone, the fused search, and the same work done serially."""
-
-    def serial(query: str) -> object:
-        lists = {name: retriever.search([query], depth) for name, retriever in engine.retrievers.items()}
-        return engine.fuse([query], lists, 10)
+    """Single-query latency of each retriever alone and of the fused search run each way (braid.engine.execution),
+    `auto` being what the engine chose on this host; ratios of each to the serial sum and the slowest retriever."""
 
     def alone(retriever: Retriever) -> Callable[[str], object]:
         return lambda query: retriever.search([query], depth)
 
+    def hybrid(view: Engine) -> Callable[[str], object]:
+        return lambda query: view.search(query, k=10, depth=depth)
+
+    chosen = engine.calibrate()
     methods: dict[str, Callable[[str], object]] = {name: alone(retriever) for name, retriever in engine.retrievers.items()}
-    methods["hybrid_parallel"] = lambda query: engine.search(query, k=10, depth=depth)
-    methods["hybrid_serial"] = serial
+    for way in candidates(engine.retrievers):
+        methods[f"hybrid_{way}"] = hybrid(engine.view(execution=way))
+    methods["hybrid_auto"] = hybrid(engine.view(execution="auto"))
     rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries))
-    slowest = max(rows[name]["p50_ms"] for name in engine.retrievers)
-    rows["hybrid_p50_over_slowest_single"] = round(rows["hybrid_parallel"]["p50_ms"] / slowest, 2)
+    alone_p50 = [rows[name]["p50_ms"] for name in engine.retrievers]
+    for name in [name for name in methods if name.startswith("hybrid_")]:
+        rows[name].update(latency_ratios(rows[name]["p50_ms"], alone_p50))
+    rows["auto_chose"] = chosen.to_dict()
     return rows
 
 
@@ -95,9 +101,11 @@ def plot(latencies: dict[str, Any], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [name for name, row in latencies.items() if isinstance(row, dict)]
-    figure, axes = plt.subplots(figsize=(7, 3.5))
-    axes.bar(names, [latencies[name]["p50_ms"] for name in names], color=["#888"] * (len(names) - 2) + ["#2a7", "#c52"])
+    names = [name for name, row in latencies.items() if isinstance(row, dict) and "p50_ms" in row]
+    figure, axes = plt.subplots(figsize=(8, 3.5))
+    colors = {"hybrid_auto": "#c52"}
+    axes.bar(names, [latencies[name]["p50_ms"] for name in names], color=[colors.get(name, "#2a7" if name.startswith("hybrid_") else "#888") for name in names])
+    axes.tick_params(axis="x", labelrotation=20)
     axes.set_ylabel("single-query latency p50, ms")
     axes.set_title(title)
     figure.tight_layout()

@@ -31,6 +31,7 @@ import numpy as np
 
 from braid.eval.report import folder_megabytes, machine, write_json
 from braid.fusion.errors import BraidError
+from braid.fusion.types import Ranking
 
 LATENCY_DEPTH = 100
 BATCH_DEPTH = 1000
@@ -108,16 +109,39 @@ def probe(index: Path, data: Path, queries_timed: int) -> dict[str, Any]:
 
 def hnsw_recall(engine: Any, index: Path, queries: dict[str, str], k: int = 10) -> float:
     """Mean share of exact search's top `k` that the HNSW graph returns (the index's default ef)."""
+    texts = list(queries.values())
+    return recall_against(engine.view(["dense"]).retrieve(texts, k)["dense"], exact_top(index, texts, k))
+
+
+def exact_top(index: Path, texts: Sequence[str], k: int) -> list[set[str]]:
+    """Each query's top `k` doc ids by scanning every dense vector: the truth HNSW is judged by."""
     from braid.engine.engine import Engine
 
-    texts = list(queries.values())
-    graph = engine.view(["dense"]).retrieve(texts, k)
     with Engine.open(index, ["dense"], options={"dense": {"exact": True}}) as exact_engine:
-        exact = exact_engine.retrieve(texts, k)
-    found = [
-        len({doc for doc, _ in approximate} & {doc for doc, _ in truth}) / max(1, len(truth)) for approximate, truth in zip(graph["dense"], exact["dense"])
-    ]
-    return round(float(np.mean(found)), 4)
+        return [{doc for doc, _ in ranking} for ranking in exact_engine.retrieve(texts, k)["dense"]]
+
+
+def recall_against(found: Sequence[Ranking], truth: Sequence[set[str]]) -> float:
+    """Mean share of each query's true top ids that its list holds."""
+    return round(float(np.mean([len({doc for doc, _ in ranking} & wanted) / max(1, len(wanted)) for ranking, wanted in zip(found, truth)])), 4)
+
+
+def hnsw_curve(index: Path, data: Path, efs: Sequence[int], k: int = 10, queries_timed: int = 100) -> list[dict[str, Any]]:
+    """HNSW recall@k against exact search, and single-query p50, at each search breadth `ef`: how
+    far the default is from a recall goal, and what reaching it costs."""
+    from braid.engine.engine import Engine
+    from braid.eval.datasets import resolve_dataset
+    from braid.eval.latency import interleaved_latency
+
+    texts = list(resolve_dataset(str(data)).load_split("test").queries.values())
+    truth = exact_top(index, texts, k)
+    rows = []
+    for ef in efs:
+        with Engine.open(index, ["dense"], options={"dense": {"ef_search": ef}}) as engine:
+            recall = recall_against(engine.retrieve(texts, k)["dense"], truth)
+            timed = interleaved_latency({"dense": _searcher(engine)}, texts[:queries_timed], engine.forget_queries)["dense"]
+        rows.append({"ef_search": ef, f"recall@{k}": recall, **timed})
+    return rows
 
 
 def memory_of(pid: int) -> dict[str, float]:
@@ -316,6 +340,23 @@ def measure_pair(index: Path, corpus: Path) -> dict[str, Any]:
 def probe_command(index: Path, data: Path, queries_timed: int) -> None:
     """Open INDEX and measure it against DATA's test queries (one JSON line; run by the benchmark)."""
     click.echo(json.dumps(probe(index, data, queries_timed)))
+
+
+@main.command("hnsw")
+@click.argument("index", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("data", type=click.Path(exists=True, path_type=Path))
+@click.option("--ef", "efs", default="100,200,400,800,1600", show_default=True, help="Search breadths to measure, comma-separated.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here.")
+def hnsw_command(index: Path, data: Path, efs: str, out: Path | None) -> None:
+    """HNSW recall@10 against exact search and single-query p50 at each --ef, on DATA's test queries (JSON)."""
+    try:
+        breadths = [int(value) for value in efs.split(",") if value.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{efs!r} is not a comma-separated list of integers", param_hint="--ef") from None
+    report = {"index": str(index), "machine": machine(), "curve": hnsw_curve(index, data, breadths)}
+    if out is not None:
+        write_json(report, out)
+    click.echo(json.dumps(report))
 
 
 @main.command("pair")

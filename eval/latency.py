@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable, Mapping, Sequence
+
+from braid.engine.interleaved import interleaved_times
 
 
 def interleaved_latency(
     methods: Mapping[str, Callable[[str], object]], queries: Sequence[str], forget: Callable[[], None], warmup: int = 5
 ) -> dict[str, dict[str, float]]:
-    """p50/p99 milliseconds per method, every query cold (`forget` drops cached query vectors).
-
-    The methods take turns on every query, in a rotating order: a shared machine's slow spells then
-    hit every method alike, so ratios between methods stay stable even when absolute times drift.
-    """
-    for query in queries[:warmup]:
-        for run_one in methods.values():
-            run_one(query)
-    times: dict[str, list[float]] = {name: [] for name in methods}
-    names = list(methods)
-    for position, query in enumerate(queries):
-        shift = position % len(names)
-        for name in names[shift:] + names[:shift]:
-            forget()
-            started = time.perf_counter()
-            methods[name](query)
-            times[name].append(1000 * (time.perf_counter() - started))
-    return {name: percentiles(values) for name, values in times.items()}
+    """p50/p99 milliseconds per method, every query cold, the methods taking turns query by query
+    (see braid.engine.interleaved.interleaved_times)."""
+    return {name: percentiles(values) for name, values in interleaved_times(methods, queries, forget, warmup).items()}
 
 
 def p99(values: Sequence[float]) -> float:

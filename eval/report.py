@@ -8,21 +8,12 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from braid.indexing.host import cpu_model
+
 
 def machine() -> dict[str, Any]:
     """Where a number was measured: speed figures mean little without it."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine(), "cpu_model": _cpu_model()}
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine(), "cpu_model": cpu_model()}
 
 
 def folder_megabytes(folder: Path) -> float:

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from braid.fusion.normalize import THEORETICAL_MINIMUM, normalizer
+from braid.fusion.normalize import THEORETICAL_MINIMUM, Bounds, normalizer
 from braid.fusion.table import CandidateTable, FusedRows, ranked_rows
 from braid.fusion.types import FusedHit, Ranking
 
@@ -25,19 +25,21 @@ def normalized_columns(
     missing: str,
     exact_scores: ExactScores | None = None,
     theoretical_minimum: Mapping[str, float] | None = None,
+    bounds: Mapping[str, Bounds] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(normalized, raw) candidates x retrievers. A document missing from a list gets, for that list:
     `min` its lowest normalized score, `zero` 0, or `exact` the retriever's real score for it
     (`exact_scores[retriever]`, see ExactScores) normalized with the list's own statistics. Raw
-    stays NaN unless the score is known."""
+    stays NaN unless the score is known. `bounds[retriever]` fixes ends of its minmax/tmm range."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"unknown missing-document policy {missing!r}; choose from {', '.join(MISSING_POLICIES)}")
-    bounds = {**THEORETICAL_MINIMUM, **(theoretical_minimum or {})}
+    minimums = {**THEORETICAL_MINIMUM, **(theoretical_minimum or {})}
+    given = bounds or {}
     raw = table.scores.copy()
     normalized = np.zeros_like(raw)
     for column, name in enumerate(table.names):
         found = table.found(column)
-        shift, scale = normalizer(raw[found, column], norm, bounds.get(name, 0.0))
+        shift, scale = normalizer(raw[found, column], norm, minimums.get(name, 0.0), given.get(name))
         if missing == "exact":
             absent = np.flatnonzero(~found)
             raw[absent, column] = _exact_values((exact_scores or {}).get(name), table, absent)
@@ -58,10 +60,11 @@ def convex_combination(
     theoretical_minimum: Mapping[str, float] | None = None,
     k: int | None = None,
     explain: bool = True,
+    bounds: Mapping[str, Bounds] | None = None,
 ) -> list[FusedHit]:
     """Fuse one query's lists; retrievers absent from `weights` weigh 0 but still explain hits."""
     table = CandidateTable.from_rankings(rankings)
-    return convex_rows(table, weights, norm, missing, exact_scores, theoretical_minimum, k).string_hits(explain)
+    return convex_rows(table, weights, norm, missing, exact_scores, theoretical_minimum, k, bounds=bounds).string_hits(explain)
 
 
 def convex_rows(
@@ -73,9 +76,10 @@ def convex_rows(
     theoretical_minimum: Mapping[str, float] | None = None,
     k: int | None = None,
     tie_keys: np.ndarray | None = None,
+    bounds: Mapping[str, Bounds] | None = None,
 ) -> FusedRows:
     """`convex_combination` on a table: its k best rows, ties broken by `tie_keys` (else doc ids)."""
-    normalized, raw = normalized_columns(table, norm, missing, exact_scores, theoretical_minimum)
+    normalized, raw = normalized_columns(table, norm, missing, exact_scores, theoretical_minimum, bounds)
     weight_vector = np.array([float(weights.get(name, 0.0)) for name in table.names])
     return ranked_rows(table, normalized @ weight_vector, normalized, raw, k, tie_keys)
 

@@ -32,4 +32,4 @@ def fuse_rows(
     (made once per batch), `exact[name]` that retriever's scores of the rows it did not return."""
     if config.method == "rrf":
         return rrf_rows(table, config.rrf_k, config.rrf_k_per_list, weights, depth, tie_keys)
-    return convex_rows(table, weights, config.norm, config.missing, exact, k=depth, tie_keys=tie_keys)
+    return convex_rows(table, weights, config.norm, config.missing, exact, k=depth, tie_keys=tie_keys, bounds=config.bounds)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from braid.fusion.errors import DataError
 from braid.indexing.atomic import atomic_directory
-from braid.indexing.build_context import BuildContext
+from braid.indexing.build_context import BuildContext, DocumentEncoding
 from braid.indexing.docstore import DocStoreWriter
 from braid.indexing.fingerprint import CorpusFingerprint
 from braid.indexing.integrity import record_files
@@ -42,12 +42,16 @@ def write_index(
     progress: bool = True,
     metadata: str | Path | None = None,
     given: Mapping[str, Path] | None = None,
+    encoding: DocumentEncoding | None = None,
 ) -> Manifest:
     """Index the corpus at `corpus_path` (with fields from the `metadata` side file, if given) into
     directory `out`, which appears only when complete (braid.engine.build_index picks the builders
-    from the retriever registry); `given` names vector files made elsewhere, by retriever."""
+    from the retriever registry); `given` names vector files made elsewhere, by retriever;
+    `encoding` encodes documents elsewhere (e.g. on Ray)."""
     expected = count_lines(corpus_path) if progress else None
-    return write_documents(read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress, given=given, expected=expected)
+    return write_documents(
+        read_corpus(corpus_path, metadata), Path(corpus_path).absolute(), out, builders, overwrite, progress, given=given, expected=expected, encoding=encoding
+    )
 
 
 def write_documents(
@@ -61,6 +65,7 @@ def write_documents(
     declared: Mapping[str, str] | None = None,
     given: Mapping[str, Path] | None = None,
     expected: int | None = None,
+    encoding: DocumentEncoding | None = None,
 ) -> Manifest:
     """Index `documents` (read from `source`, which errors name) into directory `out`, which appears
     only when complete; `reuse` hands builders vectors already made for these documents;
@@ -83,7 +88,9 @@ def write_documents(
         if fingerprint.doc_count == 0:
             raise DataError(source, None, "the corpus holds no documents")
         schema = columns.finish(staging)
-        context = BuildContext(staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {}, given or {})
+        context = BuildContext(
+            staging, staging / DOCSTORE_NAME, source, fingerprint.hexdigest(), fingerprint.doc_count, progress, reuse or {}, given or {}, encoding
+        )
         entries = {builder.name: builder.finish(context) for builder in made}
         manifest = Manifest(
             corpus_source=str(source),

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+
+class DocumentEncoding(Protocol):
+    """Encodes documents somewhere other than this process (braid.indexing.ray_encoding.RayEncoding)."""
+
+    def wrap(self, local: Any) -> Any:
+        """An object whose `encode_documents` gives what `local.encode_documents` would."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,12 @@ class BuildContext:
     reuse: Mapping[str, Any] = field(default_factory=dict)
     # Vector files made elsewhere, by retriever name (`braid index --dense-vectors / --splade-vectors`), used instead of encoding.
     given: Mapping[str, Path] = field(default_factory=dict)
+    # Where documents are encoded when not here (e.g. a Ray cluster); None: in this process.
+    encoding: DocumentEncoding | None = None
+
+    def document_encoder(self, local: Any) -> Any:
+        """What encodes this build's documents: `local`, or its twin on the encoding's workers."""
+        return local if self.encoding is None else self.encoding.wrap(local)
 
     def doc_ids(self) -> list[str]:
         """The corpus's ids in docstore order: the order of every sub-index's rows."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 
 from braid.fusion.errors import BraidError
 
@@ -59,6 +59,15 @@ DEFAULT_BACKEND = "matrix"
 def check_backend(kind: str, backend: str) -> None:
     if backend not in BACKENDS:
         raise BraidError(f"unknown {kind} backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+# How one query's retrievers run (braid.engine.execution): measured per host, in threads, one after
+# another, or the query encoders one after another beside the cheap retrievers. Default: the
+# environment's BRAID_EXECUTION, else auto.
+Execution = Literal["auto", "threads", "serial", "overlap"]
+EXECUTIONS: tuple[Execution, ...] = get_args(Execution)
+DEFAULT_EXECUTION: Execution = "auto"
+EXECUTION_ENV = "BRAID_EXECUTION"
 
 
 # Precision of the dense and SPLADE encoders. "auto": bfloat16 where the CPU computes it natively

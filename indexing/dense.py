@@ -81,8 +81,9 @@ class DenseBuilder:
     def _encode_corpus(self, encoder: DenseEncoder, context: BuildContext) -> np.ndarray:
         vectors = np.lib.format.open_memmap(self._folder / EMBEDDINGS_FILE, mode="w+", dtype=np.float32, shape=(context.doc_count, encoder.dimension))
         written = 0
+        documents = context.document_encoder(encoder)
         for chunk in text_chunks(context, "dense"):
-            vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+            vectors[written : written + len(chunk)] = documents.encode_documents(chunk)
             written += len(chunk)
         vectors.flush()
         return vectors

@@ -60,6 +60,13 @@ class DenseEncoder:
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.config.doc_prefix, progress)
 
+    def batch_plan(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The positions of `texts` each forward pass of encode_documents takes, in order: the
+        batches sentence-transformers makes (texts sorted by length, longest first). Another process
+        encoding exactly these batches pads them alike (braid.indexing.ray_encoding)."""
+        order = np.argsort([-len(self.config.doc_prefix + text) for text in texts])
+        return [order[start : start + self.config.batch_size] for start in range(0, len(texts), self.config.batch_size)]
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 1:
             traced = self._encode_one_traced(self.config.query_prefix + texts[0])

@@ -97,7 +97,7 @@ class SpladeEncoder:
         return self._encode(texts, False)
 
     def _encode(self, texts: Sequence[str], progress: bool) -> sp.csr_matrix:
-        model = self._loaded()
+        self._loaded()  # the vocabulary's width comes with the model
         width = len(self._vocabulary)
         if not texts:
             return sp.csr_matrix((0, width), dtype=np.float32)
@@ -105,21 +105,25 @@ class SpladeEncoder:
             single = self._encode_batch([texts[0]])
             single.sort_indices()
             return single
-        tokenizer = model.tokenizer
-        lengths = [len(ids) for ids in tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=self.config.max_seq_length)["input_ids"]]
-        # Longest first, so the batches with the most padding-free tokens come first and memory peaks early.
-        order = np.argsort(-np.asarray(lengths), kind="stable")
+        plan = self.batch_plan(texts)
         batches: list[sp.csr_matrix] = []
-        batch_size = self.config.batch_size
         with tqdm(total=len(texts), desc="encoding (splade)", unit=" docs", disable=None if progress else True) as bar:
-            for start in range(0, len(texts), batch_size):
-                positions = order[start : start + batch_size]
+            for positions in plan:
                 batches.append(self._encode_batch([texts[i] for i in positions]))
                 bar.update(len(positions))
         in_length_order = sp.vstack(batches, format="csr")
-        matrix = in_length_order[np.argsort(order)]
+        matrix = in_length_order[np.argsort(np.concatenate(plan))]
         matrix.sort_indices()
         return matrix
+
+    def batch_plan(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """The positions of `texts` each forward pass of encode_documents takes, in order: by token
+        count, longest first, so the batches with the most padding-free tokens come first and memory
+        peaks early. Another process can then encode exactly these batches (braid.indexing.ray_encoding)."""
+        tokenizer = self._loaded().tokenizer
+        lengths = [len(ids) for ids in tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=self.config.max_seq_length)["input_ids"]]
+        order = np.argsort(-np.asarray(lengths), kind="stable")
+        return [order[start : start + self.config.batch_size] for start in range(0, len(texts), self.config.batch_size)]
 
     def _single_text_weights(self, masked_lm: Any, features: dict[str, Any]) -> Any:
         """Vocabulary weights of one unpadded text (every token counts), as a 1-D float32 tensor."""

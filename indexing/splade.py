@@ -87,7 +87,8 @@ class SpladeBuilder:
         )
 
     def _encode_corpus(self, encoder: SpladeEncoder, context: BuildContext) -> sp.csr_matrix:
-        return sp.vstack([encoder.encode_documents(chunk) for chunk in text_chunks(context, "splade")], format="csr")
+        documents = context.document_encoder(encoder)
+        return sp.vstack([documents.encode_documents(chunk) for chunk in text_chunks(context, "splade")], format="csr")
 
     def _stage_collection(self, impacts: sp.csr_matrix, vocabulary: list[str], context: BuildContext) -> None:
         """Anserini's JsonVectorCollection: {"id", "contents", "vector": {token: impact}} per line."""

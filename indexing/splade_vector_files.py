@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.fusion.errors import DataError
+from braid.indexing.build_context import DocumentEncoding
 from braid.indexing.config import SpladeConfig
 from braid.indexing.readers import json_object, numbered_lines
 from braid.indexing.vector_files import read_description, rows_in_corpus_order
@@ -54,9 +55,11 @@ def vector_line(doc_id: str, row: sp.csr_matrix, vocabulary: Sequence[str]) -> s
     return json.dumps({"id": doc_id, "contents": "", "vector": weights}) + "\n"
 
 
-def encode_splade_to_files(corpus: Path, config: SpladeConfig, path: str | Path, progress: bool = True) -> SpladeVectorFiles:
+def encode_splade_to_files(
+    corpus: Path, config: SpladeConfig, path: str | Path, progress: bool = True, encoding: DocumentEncoding | None = None
+) -> SpladeVectorFiles:
     """Encode every document of `corpus` as `braid index` would and write the SPLADE vector file at
-    `path` (NAME.jsonl appears only when complete, NAME.json after it)."""
+    `path` (NAME.jsonl appears only when complete, NAME.json after it); `encoding` encodes elsewhere (e.g. on Ray)."""
     from tqdm import tqdm
 
     from braid.indexing.readers import read_corpus
@@ -66,6 +69,7 @@ def encode_splade_to_files(corpus: Path, config: SpladeConfig, path: str | Path,
     files = SpladeVectorFiles.at(path)
     files.info.unlink(missing_ok=True)  # an older set's description must not vouch for new weights
     encoder = SpladeEncoder(config)
+    documents = encoder if encoding is None else encoding.wrap(encoder)
     files.vectors.parent.mkdir(parents=True, exist_ok=True)
     partial = files.vectors.with_name(files.vectors.name + ".partial")
     written = 0
@@ -75,11 +79,11 @@ def encode_splade_to_files(corpus: Path, config: SpladeConfig, path: str | Path,
             for document in read_corpus(corpus):
                 chunk.append((document.doc_id, encoder_text(document)))
                 if len(chunk) == ENCODE_CHUNK:
-                    written += _write_chunk(handle, chunk, encoder)
+                    written += _write_chunk(handle, chunk, documents, encoder.vocabulary)
                     bar.update(len(chunk))
                     chunk = []
             if chunk:
-                written += _write_chunk(handle, chunk, encoder)
+                written += _write_chunk(handle, chunk, documents, encoder.vocabulary)
                 bar.update(len(chunk))
         if written == 0:
             raise DataError(corpus, None, "the corpus holds no documents")
@@ -90,9 +94,8 @@ def encode_splade_to_files(corpus: Path, config: SpladeConfig, path: str | Path,
     return files
 
 
-def _write_chunk(handle: Any, chunk: list[tuple[str, str]], encoder: Any) -> int:
-    weights = encoder.encode_documents([text for _, text in chunk])
-    vocabulary = encoder.vocabulary
+def _write_chunk(handle: Any, chunk: list[tuple[str, str]], documents: Any, vocabulary: list[str]) -> int:
+    weights = documents.encode_documents([text for _, text in chunk])
     for row, (doc_id, _) in enumerate(chunk):
         handle.write(vector_line(doc_id, weights[row], vocabulary))
     return len(chunk)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from braid.fusion.errors import BraidError, DataError
+from braid.indexing.build_context import DocumentEncoding
 from braid.indexing.config import DenseConfig
 from braid.indexing.readers import numbered_lines
 
@@ -59,9 +60,10 @@ def write_vector_files(path: str | Path, ids: Sequence[str], vectors: np.ndarray
     return files
 
 
-def encode_to_files(corpus: Path, config: DenseConfig, path: str | Path, progress: bool = True) -> VectorFiles:
+def encode_to_files(corpus: Path, config: DenseConfig, path: str | Path, progress: bool = True, encoding: DocumentEncoding | None = None) -> VectorFiles:
     """Encode every document of `corpus` as `braid index` would and write the vector file at `path`:
-    the vectors go straight to a mapped file chunk by chunk; all three files appear only at the end."""
+    the vectors go straight to a mapped file chunk by chunk; all three files appear only at the end.
+    `encoding` encodes elsewhere (e.g. on Ray)."""
     from tqdm import tqdm
 
     from braid.indexing.dense_encoder import DenseEncoder
@@ -74,6 +76,7 @@ def encode_to_files(corpus: Path, config: DenseConfig, path: str | Path, progres
     if not ids:
         raise DataError(corpus, None, "the corpus holds no documents")
     encoder = DenseEncoder(config)
+    documents = encoder if encoding is None else encoding.wrap(encoder)
     files.vectors.parent.mkdir(parents=True, exist_ok=True)
     partial = files.vectors.with_name(files.vectors.name + ".partial")
     try:
@@ -84,12 +87,12 @@ def encode_to_files(corpus: Path, config: DenseConfig, path: str | Path, progres
             for document in read_corpus(corpus):
                 chunk.append(encoder_text(document))
                 if len(chunk) == ENCODE_CHUNK:
-                    vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+                    vectors[written : written + len(chunk)] = documents.encode_documents(chunk)
                     written += len(chunk)
                     bar.update(len(chunk))
                     chunk = []
             if chunk:
-                vectors[written : written + len(chunk)] = encoder.encode_documents(chunk)
+                vectors[written : written + len(chunk)] = documents.encode_documents(chunk)
                 bar.update(len(chunk))
         vectors.flush()
         del vectors

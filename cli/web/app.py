@@ -141,7 +141,8 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         limits = {"max_query_chars": MAX_QUERY_CHARS, "max_k": MAX_K, "max_depth": MAX_DEPTH, "max_body_bytes": MAX_BODY_BYTES}
         return Health(
             status="ok", index=engine.path.name, documents=engine.manifest.doc_count,
-            retrievers=list(engine.retrievers), fusion=engine.fusion.to_dict(), fields=dict(engine.manifest.metadata), limits=limits,
+            retrievers=list(engine.retrievers), fusion=engine.fusion.applied(list(engine.retrievers)), fields=dict(engine.manifest.metadata), limits=limits,
+            execution=engine.describe_execution(),
         )  # fmt: skip
 
     @app.post("/search", response_model=SearchResponse)
@@ -156,7 +157,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         timings["total"] = 1000 * (time.perf_counter() - started)
         return SearchResponse(
             query=request.query, k=request.k, depth=request.depth, offset=request.offset, retrievers=list(view.retrievers),
-            fusion=fusion.to_dict() if len(view.retrievers) > 1 else None,
+            fusion=fusion.applied(list(view.retrievers)) if len(view.retrievers) > 1 else None,
             filter=FilterReport(**applied.to_dict()) if applied is not None else None,
             hits=[
                 SearchHit(
@@ -243,7 +244,7 @@ def _settings_for(engine: Engine, request: SearchRequest) -> tuple[FusionConfig,
     else:
         with blame("fusion"):
             fusion = base.replace(**request.fusion.model_dump(exclude_none=True))
-        with blame("fusion", "weights"):
+        with blame("fusion", "bounds" if set(fusion.bounds) - set(chosen) else "weights"):
             fusion.check_retrievers(chosen)
     return fusion, engine.view(chosen, fusion)  # checked above: a failure now is the engine's
 

@@ -3,11 +3,12 @@ one is refused (422) before it reaches the engine."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from braid.fusion.config import MAX_WEIGHT, FusionMethod, check_weight
+from braid.fusion.config import MAX_WEIGHT, FusionMethod, check_bounds, check_weight
 from braid.fusion.convex import MissingPolicy
 from braid.fusion.errors import BraidError
 from braid.fusion.normalize import Normalization
@@ -44,17 +45,33 @@ class FusionSettings(BaseModel):
     weights: dict[str, float] | None = Field(default=None, max_length=8)
     rrf_k: float | None = Field(default=None, ge=0, le=MAX_WEIGHT)
     missing: MissingPolicy | None = None
+    bounds: dict[str, list[float | None]] | None = Field(
+        default=None, max_length=8, description='Fixed normalization range per retriever for norm minmax/tmm, e.g. {"dense": [0, 1]}; null: from the list.'
+    )
+
+    @field_validator("bounds")
+    @classmethod
+    def _checked_bounds(cls, bounds: dict[str, list[float | None]] | None) -> dict[str, list[float | None]] | None:
+        return _per_retriever(bounds, check_bounds)
 
     @field_validator("weights")
     @classmethod
     def _bounded_weights(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
-        for name, value in (weights or {}).items():
-            _utf8(name)
-            try:
-                check_weight(name, value)  # the same rule as the CLI and Python
-            except BraidError as error:
-                raise ValueError(str(error)) from None
-        return weights
+        return _per_retriever(weights, check_weight)
+
+
+PerRetriever = TypeVar("PerRetriever", bound=dict[str, Any])
+
+
+def _per_retriever(values: PerRetriever | None, rule: Callable[[str, Any], object]) -> PerRetriever | None:
+    """Each retriever's value checked by the same rule as the CLI and Python (a 422 naming it)."""
+    for name, value in (values or {}).items():
+        _utf8(name)
+        try:
+            rule(name, value)
+        except BraidError as error:
+            raise ValueError(str(error)) from None
+    return values
 
 
 class SearchRequest(BaseModel):
@@ -149,6 +166,7 @@ class Health(BaseModel):
     fusion: dict[str, object]
     fields: dict[str, str] = Field(description="The metadata fields filters can use, with their types.")
     limits: dict[str, int]
+    execution: dict[str, object] = Field(description="How one query's retrievers run: the setting, and what auto measured and chose.")
 
 
 class NewDocument(BaseModel):

@@ -111,8 +111,17 @@ def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Se
         return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
 
     timed = interleaved_latency({name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries)
+    alone = {result.method.retrievers[0]: timed[result.method.name]["p50_ms"] for result in results if result.method.is_single}
     for result in results:
         result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}
+        if not result.method.is_single and all(alone.get(name, 0) > 0 for name in result.method.retrievers):
+            result.latency.update(latency_ratios(result.latency["p50_ms"], [alone[name] for name in result.method.retrievers]))
+
+
+def latency_ratios(p50_ms: float, alone_p50_ms: Sequence[float]) -> dict[str, float]:
+    """A fused search's single-query p50 against its retrievers' own p50s in the same run: over their
+    sum (what running them one after another costs, fusion aside) and over the slowest (what perfect overlap costs)."""
+    return {"p50_over_serial_sum": round(p50_ms / sum(alone_p50_ms), 3), "p50_over_slowest": round(p50_ms / max(alone_p50_ms), 3)}
 
 
 def add_significance(results: Sequence[MethodResult], metric: str, baseline: str = "bm25") -> str | None:

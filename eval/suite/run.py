@@ -104,6 +104,7 @@ def run_bench(settings: BenchSettings) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 1),
         "bench_process_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "datasets": reports,
+        "execution": "; ".join(f"{report['dataset']} {execution_way(report['execution'])}" for report in reports),
     }
     write_json(bench, settings.out / "bench.json")
     (settings.out / "bench.md").write_text(markdown(bench), encoding="utf-8")
@@ -150,6 +151,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done, settings.filter)
         step("single-query latency")
         measure_latency(engine, results, list(split.queries.values())[: settings.latency_queries], settings.filter)
+        execution = engine.describe_execution()
         bar.update(1)
     best_single = add_significance(results, dataset_plan.headline)
     per_query = {result.method.name: result.per_query for result in results}
@@ -164,6 +166,13 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         "index": record.to_dict(),
         "tuning": tuning_report,
         "filter": applied,
+        "execution": execution,
         "methods": [result.row() for result in results],
         "per_query_file": str(folder / "per_query.json"),
     }
+
+
+def execution_way(described: dict[str, Any]) -> str:
+    """How one query's retrievers ran: the setting, or what auto chose."""
+    chosen = described.get("chosen")
+    return f"{chosen['strategy']} (auto)" if chosen else described["setting"]

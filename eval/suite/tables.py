@@ -44,6 +44,12 @@ def _fusion_ms(total: float | None, exact: float | None) -> str:
     return f"{total:.2f}" + (f" ({exact:.2f} exact)" if exact else "")
 
 
+def _ratios(latency: Mapping[str, Any]) -> str:
+    if "p50_over_serial_sum" not in latency:
+        return "—"
+    return f"{latency['p50_over_serial_sum']:.2f} / {latency['p50_over_slowest']:.2f}"
+
+
 def dataset_table(report: Mapping[str, Any]) -> str:
     """One dataset: a row per method with metrics, p-values and speed."""
     metrics: Sequence[str] = report["metrics"]
@@ -51,7 +57,7 @@ def dataset_table(report: Mapping[str, Any]) -> str:
     header = [
         "method", *[metric_label(name) for name in metrics],
         f"p vs BM25 ({metric_label(headline)}; t / rand.)", f"p vs best single ({report['best_single']})",
-        "p50 ms", "p99 ms", "q/s", "q/s / serial bound", "fusion ms/q",
+        "p50 ms", "p99 ms", "p50 / serial sum, / slowest", "q/s", "q/s / serial bound", "fusion ms/q",
     ]  # fmt: skip
     applied = report.get("filter")
     scope = f"; filter {json.dumps(applied['filter'])}: {applied['matched']:,} of {applied['documents']:,} documents" if applied else ""
@@ -62,7 +68,7 @@ def dataset_table(report: Mapping[str, Any]) -> str:
             row["method"] + (f" ({row['note']})" if row.get("note") else ""),
             *[f"{row['metrics'][name]:.4f}" for name in metrics],
             _p_values(row["significance"].get("vs_bm25")), _p_values(row["significance"].get("vs_best_single")),
-            _ms(latency.get("p50_ms")), _ms(latency.get("p99_ms")), f"{row['queries_per_second']:.0f}",
+            _ms(latency.get("p50_ms")), _ms(latency.get("p99_ms")), _ratios(latency), f"{row['queries_per_second']:.0f}",
             _bound(row.get("serial_bound_ratio"), row.get("serial_bound_qps")), _fusion_ms(row.get("fusion_ms_per_query"), row.get("exact_ms_per_query")),
         ]  # fmt: skip
         lines.append(_row(cells))
@@ -91,7 +97,8 @@ def markdown(bench: Mapping[str, Any]) -> str:
         f"Measured {bench.get('date', '')} by `{bench['command']}` on {machine['cpus']} CPUs ({machine['processor']}, {machine.get('cpu_model', 'unknown CPU')}), "
         f"Python {machine['python']}. Latency: one query at a time, {bench['latency_depth']} candidates per retriever; "
         f"q/s: all queries in one batch at depth {bench['eval_depth']}; serial bound: 1 / sum(1 / q/s) of the method's retrievers alone "
-        "in this run; fusion ms/q: per query of that batch, everything after retrieval (of it, the missing documents' exact scores). p-values: paired t-test / randomization test "
+        "in this run; p50 / serial sum, / slowest: a fused method's p50 over the sum and over the largest of its retrievers' p50s alone "
+        f"(one query's retrievers run {bench.get('execution', 'as the engine chose')}); fusion ms/q: per query of that batch, everything after retrieval (of it, the missing documents' exact scores). p-values: paired t-test / randomization test "
         f"({bench['randomization_rounds']:,} rounds) on the per-query headline metric.",
     ]
     for report in bench["datasets"]:

@@ -182,7 +182,7 @@ def test_hybrid_search_tune_and_eval(three_way_small_index: Path, scifact_small:
     evaluated = braid("eval", str(index), str(scifact_small), "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     scored = json.loads(evaluated.stdout)
-    assert scored["fusion"] == report["best"]
+    assert scored["fusion"] == {**report["best"], "weights_from": "given"}
     assert scored["metrics"]["ndcg@10"] == pytest.approx(report["value"], abs=0.01), (scored["metrics"], report)
     with_rrf = braid("eval", str(index), str(scifact_small), "--json", "--fusion", "rrf", "--rrf-k", "10")
     assert with_rrf.returncode == 0, with_rrf.stderr

@@ -27,7 +27,7 @@ def test_unsupervised_tuning_reads_no_labels_and_says_so(three_way_small_index: 
     assert stored["config"] == report["best"] and stored["tuned_on"]["unsupervised"]["pseudo_queries"] == 20
     evaluated = braid("eval", str(index), str(scifact_small), "--json")
     assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["fusion"] == report["best"]
+    assert json.loads(evaluated.stdout)["fusion"] == {**report["best"], "weights_from": "given"}
 
 
 def test_data_and_unsupervised_are_one_or_the_other(three_way_small_index: Path, scifact_small: Path) -> None:

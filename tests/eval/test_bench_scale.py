@@ -38,3 +38,17 @@ def test_bench_scale_measures_a_small_corpus(data_root: Path, tmp_path: Path) ->
     # SciFact's own documents are all there: BM25's nDCG@10 stays near its SciFact value (0.665).
     assert 0.6 < serving["batch"]["bm25"]["ndcg@10"] < 0.7
     assert serving["memory_after_first_query"]["file_backed_mb"] > 0 and report["machine"]["cpu_model"]
+
+
+def test_hnsw_curve_reaches_exact_search_on_a_small_graph(hybrid_small_index: Path, scifact_small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hnsw.json"
+    result = CliRunner().invoke(
+        bench_scale.main, ["hnsw", str(hybrid_small_index), str(scifact_small), "--ef", "1,400", "--out", str(out)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    low, high = json.loads(out.read_text(encoding="utf-8"))["curve"]
+    assert (low["ef_search"], high["ef_search"]) == (1, 400)
+    # 200 documents: a breadth of 400 visits them all, so the graph finds exactly what a scan finds.
+    assert high["recall@10"] == 1.0 and 0 < low["recall@10"] <= high["recall@10"] and high["p50_ms"] > 0
+    refused = CliRunner().invoke(bench_scale.main, ["hnsw", str(hybrid_small_index), str(scifact_small), "--ef", "wide"])
+    assert refused.exit_code == 2 and "comma-separated list of integers" in refused.output

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from braid.fusion.config import FusionConfig, parse_weights
+from braid.fusion.config import FusionConfig, check_bounds, format_bounds, parse_bounds, parse_weights
 from braid.fusion.errors import BraidError
 from braid.indexing.tuned_fusion import read_tuned, write_tuned
 from tests.support.cli import assert_one_line_error, braid
@@ -62,3 +62,49 @@ def test_weights_that_are_not_finite_or_too_large_are_refused_by_one_rule(value:
 
 def test_the_cli_refuses_an_infinite_weight_in_one_line(scifact_slice_index: Path) -> None:
     assert_one_line_error(braid("search", str(scifact_slice_index), "vitamin D", "--weights", "bm25=inf"), "weight bm25=inf must be a finite number")
+
+
+def test_parse_bounds_and_its_errors() -> None:
+    assert parse_bounds("dense=0:1, bm25=0:,splade=:20") == {"dense": (0.0, 1.0), "bm25": (0.0, None), "splade": (None, 20.0)}
+    assert format_bounds(parse_bounds("dense=-1:1,bm25=0:")) == "dense=-1:1,bm25=0:"
+    with pytest.raises(BraidError, match="'dense=0' is not NAME=LOW:HIGH"):
+        parse_bounds("dense=0")
+    with pytest.raises(BraidError, match="'one' in 'dense=one:2' is not a number"):
+        parse_bounds("dense=one:2")
+    with pytest.raises(BraidError, match=r"bounds of dense: the lowest \(1\) must be below the highest \(0\)"):
+        parse_bounds("dense=1:0")
+    with pytest.raises(BraidError, match="needs at least one"):
+        parse_bounds(" , ")
+
+
+@pytest.mark.parametrize("value", [[0.0], [0.0, 1.0, 2.0], "01", [float("nan"), 1.0], [0.0, float("inf")], [True, 2.0], [1.0, 1.0]])
+def test_bounds_that_are_not_a_range_are_refused_by_one_rule(value: object) -> None:
+    with pytest.raises(BraidError, match="bounds of dense"):
+        check_bounds("dense", value)  # type: ignore[arg-type]
+    with pytest.raises(BraidError, match="bounds of dense"):
+        FusionConfig(norm="minmax", bounds={"dense": value})  # type: ignore[dict-item]
+
+
+def test_bounds_go_with_minmax_or_tmm_and_round_trip(tmp_path: Path) -> None:
+    with pytest.raises(BraidError, match="^normalization bounds dense=0:1 apply to normalization minmax or tmm, not zscore$"):
+        FusionConfig(bounds={"dense": (0.0, 1.0)})
+    assert FusionConfig(method="rrf", bounds={"dense": (0.0, 1.0)}).bounds == {"dense": (0.0, 1.0)}  # RRF reads ranks only
+    config = FusionConfig(norm="tmm", bounds={"dense": [0, 1], "bm25": [None, 30]})  # type: ignore[dict-item]
+    assert config.bounds == {"dense": (0.0, 1.0), "bm25": (None, 30.0)}
+    write_tuned(tmp_path, config, {"dataset": "scifact"})
+    assert read_tuned(tmp_path) == (config, {"dataset": "scifact"})
+    with pytest.raises(BraidError, match="bounds for unknown retriever 'bm25'; searching: dense, splade"):
+        config.check_retrievers(["dense", "splade"])
+    assert not config.fits(["dense", "splade"])
+
+
+def test_applied_settings_say_which_weights_searches_use() -> None:
+    three = ["bm25", "splade", "dense"]
+    assert FusionConfig().applied(three)["weights"] == {"bm25": 0.3, "splade": 0.25, "dense": 0.45}
+    assert FusionConfig().applied(three)["weights_from"] == "label-free prior"
+    assert FusionConfig().applied(["bm25", "dense"])["weights_from"] == "equal"
+    assert FusionConfig(weights={"bm25": 1.0}).applied(["bm25", "dense"]) | {} == {
+        **FusionConfig(weights={"bm25": 1.0}).to_dict(),
+        "weights": {"bm25": 1.0, "dense": 0.0},
+        "weights_from": "given",
+    }

@@ -56,3 +56,11 @@ def test_zero_weight_retrievers_still_explain() -> None:
     hits = convex_combination({"bm25": BM25, "dense": DENSE}, {"bm25": 1.0}, "minmax", "zero")
     assert [hit.doc_id for hit in hits][:3] == ["a", "b", "c"]
     assert hits[0].sources["dense"].rank == 3
+
+
+def test_bounds_replace_a_lists_own_range() -> None:
+    # dense fixed to 0..1 keeps its raw cosines (b=0.8, d=0.6, a=0.4); bm25 minmax: a=1, b=0.5, c=0.
+    hits = convex_combination({"bm25": BM25, "dense": DENSE}, {"bm25": 0.5, "dense": 0.5}, "minmax", "zero", bounds={"dense": (0.0, 1.0)})
+    assert [hit.doc_id for hit in hits] == ["a", "b", "d", "c"]  # without bounds: b, a, d, c
+    assert scores(hits) == {"a": 0.7, "b": 0.65, "d": 0.3, "c": 0.0}
+    assert hits[0].sources["dense"].normalized == pytest.approx(0.4)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from braid.eval.suite.measure import MethodResult, add_serial_bounds
+from braid.eval.suite.measure import MethodResult, add_serial_bounds, latency_ratios
 from braid.eval.suite.methods import Method
 from braid.eval.suite.tables import README_END, README_START, dataset_table, index_table, update_readme
 from braid.fusion.config import FusionConfig
@@ -23,7 +23,7 @@ def _report() -> dict:
             {"method": "bm25", "note": "", "metrics": {"ndcg@10": 0.67891, "recall@100": 0.9253}, "significance": {},
              "latency_ms": {"p50_ms": 1.234, "p99_ms": 5.0}, "queries_per_second": 11406.2},
             {"method": "tuned", "note": "tuned on train", "metrics": {"ndcg@10": 0.73, "recall@100": 0.97},
-             "significance": {"vs_bm25": significance, "vs_best_single": significance}, "latency_ms": {"p50_ms": 7.0, "p99_ms": 12.25}, "queries_per_second": 150.4,
+             "significance": {"vs_bm25": significance, "vs_best_single": significance}, "latency_ms": {"p50_ms": 7.0, "p99_ms": 12.25, "p50_over_serial_sum": 0.8234, "p50_over_slowest": 1.2}, "queries_per_second": 150.4,
              "serial_bound_qps": 160.2, "serial_bound_ratio": 0.939, "fusion_ms_per_query": 0.4561, "exact_ms_per_query": 0.301},
         ],
     }  # fmt: skip
@@ -33,11 +33,12 @@ def test_dataset_table_rows() -> None:
     lines = dataset_table(_report()).splitlines()
     assert lines[0] == "**scifact** (test, 300 queries)"
     assert lines[2] == (
-        "| method | nDCG@10 | R@100 | p vs BM25 (nDCG@10; t / rand.) | p vs best single (bm25) | p50 ms | p99 ms | q/s | q/s / serial bound | fusion ms/q |"
+        "| method | nDCG@10 | R@100 | p vs BM25 (nDCG@10; t / rand.) | p vs best single (bm25) | p50 ms | p99 ms | p50 / serial sum, / slowest | q/s | q/s / serial bound | fusion ms/q |"
     )
-    assert lines[4] == "| bm25 | 0.6789 | 0.9253 | — | — | 1.2 | 5.0 | 11406 | — | — |"
+    assert lines[4] == "| bm25 | 0.6789 | 0.9253 | — | — | 1.2 | 5.0 | — | 11406 | — | — |"
     assert (
-        lines[5] == "| tuned (tuned on train) | 0.7300 | 0.9700 | 0.0123 / <0.0001 | 0.0123 / <0.0001 | 7.0 | 12.2 | 150 | 0.94 (of 160) | 0.46 (0.30 exact) |"
+        lines[5]
+        == "| tuned (tuned on train) | 0.7300 | 0.9700 | 0.0123 / <0.0001 | 0.0123 / <0.0001 | 7.0 | 12.2 | 0.82 / 1.20 | 150 | 0.94 (of 160) | 0.46 (0.30 exact) |"
     )
 
 
@@ -74,3 +75,7 @@ def test_serial_bounds_come_from_the_single_runs_of_the_same_bench() -> None:
     assert results[2].serial_bound == round(1 / (1 / 2400 + 1 / 300), 1) and results[2].bound_ratio == round(250 / results[2].serial_bound, 3)
     assert results[2].row()["serial_bound_ratio"] == results[2].bound_ratio
     assert results[0].serial_bound is None and results[3].serial_bound is None  # splade was not run alone
+
+
+def test_latency_ratios_are_over_the_sum_and_the_slowest() -> None:
+    assert latency_ratios(9.0, [1.0, 5.0, 6.0]) == {"p50_over_serial_sum": 0.75, "p50_over_slowest": 1.5}

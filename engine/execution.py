@@ -1,0 +1,145 @@
+"""How one query's retrievers run: all at once in threads, one after another, or the query encoders
+one after another while the cheap retrievers run beside them ("overlap").
+
+Which is fastest depends on the host. On a 2-core AMD EPYC (2026-12-02) SciFact's three retrievers
+took 16.3 ms p50 in threads and 14.5 ms one after another: two encoders on two cores contend for
+caches and memory bandwidth, and threads add hand-offs. Elsewhere threads win. So `auto` measures
+each way on probe queries the first time an index's retriever set is searched on a host, keeps the
+fastest, and stores it (with its timings) in braid's cache, keyed by host, retrievers and index
+size; a setting or BRAID_EXECUTION overrides it. Batches (more than a few queries) always use
+threads: each retriever then spreads its own work over every core.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from braid.engine.interleaved import interleaved_times
+from braid.engine.retriever import retriever_settings
+from braid.fusion.errors import BraidError
+from braid.indexing.config import DEFAULT_EXECUTION, EXECUTION_ENV, EXECUTIONS, Execution
+from braid.indexing.host import cpu_model
+
+STRATEGIES: tuple[str, ...] = ("threads", "serial", "overlap")  # what `auto` chooses among
+STORE_NAME = "execution.json"
+
+# Probe queries per way of running (after one warm-up round): enough for a stable median.
+PROBES = 15
+
+# Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: as is).
+RunOne = Callable[[str, int | None], Any]
+
+
+def encodes_queries(retriever: object) -> bool:
+    """Whether a retriever runs a model on every query (the expensive ones): kinds say so with
+    `encodes_queries = True`; any other retriever counts as cheap."""
+    return bool(getattr(retriever, "encodes_queries", False))
+
+
+def resolve_execution(given: str | None) -> Execution:
+    """The setting in force: the one given, else BRAID_EXECUTION, else auto."""
+    value = given if given is not None else os.environ.get(EXECUTION_ENV) or DEFAULT_EXECUTION
+    if value not in EXECUTIONS:
+        source = "execution" if given is not None else EXECUTION_ENV
+        raise BraidError(f"{source} {value!r} is not one of {', '.join(EXECUTIONS)}")
+    return value
+
+
+def candidates(retrievers: Mapping[str, object]) -> tuple[str, ...]:
+    """The ways worth trying: overlap only when there are both cheap retrievers and encoders."""
+    expensive = sum(encodes_queries(retriever) for retriever in retrievers.values())
+    return STRATEGIES if 0 < expensive < len(retrievers) else ("threads", "serial")
+
+
+def run_all(strategy: str, names: Sequence[str], expensive: Sequence[bool], run_one: RunOne, pool: ThreadPoolExecutor) -> dict[str, Any]:
+    """Every retriever's result by name, run the `strategy` way. In threads each retriever's torch
+    gets one core (two encoders each spreading over both cores contend); run in this thread, it gets them all."""
+    if strategy == "serial":
+        return {name: run_one(name, None) for name in names}
+    if strategy == "overlap":
+        beside = {name: pool.submit(run_one, name, 1) for name, costly in zip(names, expensive) if not costly}
+        here = {name: run_one(name, None) for name, costly in zip(names, expensive) if costly}
+        return {name: here[name] if name in here else beside[name].result() for name in names}
+    futures = {name: pool.submit(run_one, name, 1) for name in names}
+    return {name: future.result() for name, future in futures.items()}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What `auto` picked for one retriever set on one host, and the timings it picked by."""
+
+    strategy: str
+    p50_ms: dict[str, float]
+    probes: int
+    measured: str  # UTC time of the measurement
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def measure(ways: Sequence[str], search_once: Callable[[str, str], None], queries: Sequence[str], forget: Callable[[], None]) -> Choice:
+    """Time `search_once(way, query)` for every way on every query (cold: `forget` drops cached
+    query vectors first), in a rotating order so that a busy spell hits every way alike; the way
+    with the lowest median wins."""
+    if not queries:
+        raise BraidError("no probe queries to measure how retrievers run")
+    # One warm-up query through every way: models loaded, caches and allocators settled.
+    times = interleaved_times({way: functools.partial(search_once, way) for way in ways}, queries, forget, warmup=1)
+    medians = {way: round(statistics.median(values), 3) for way, values in times.items()}
+    winner = min(ways, key=lambda way: (medians[way], ways.index(way)))
+    return Choice(winner, medians, len(queries), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def probe_queries(texts: Sequence[str], words: int = 8) -> list[str]:
+    """Short queries from documents' titles or opening words: what the retrievers face, without labels."""
+    queries = [" ".join(text.split()[:words]) for text in texts]
+    return [query for query in queries if query.strip()]
+
+
+def store_key(retrievers: Mapping[str, Any], documents: int) -> str:
+    """Host, retrievers (kind and settings) and index size to the nearest power of ten: what the choice depends on."""
+    settings = {name: {"kind": type(retriever).__name__, **retriever_settings(retriever)} for name, retriever in retrievers.items()}
+    described = json.dumps({"host": _host(), "retrievers": settings, "documents_log10": len(str(max(documents, 1)))}, sort_keys=True, default=str)
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def stored_choice(key: str) -> Choice | None:
+    from braid.indexing.embedding_cache import cache_root  # numpy and scipy: not for `braid --help`
+
+    try:
+        entry = json.loads((cache_root() / STORE_NAME).read_text(encoding="utf-8")).get(key)
+        return Choice(**entry) if entry else None
+    except (OSError, ValueError, TypeError):
+        return None  # no store yet, or one this version cannot read: measure again
+
+
+def store_choice(key: str, choice: Choice) -> None:
+    """Add the choice to the store, written whole (a temporary file renamed over it)."""
+    from braid.indexing.embedding_cache import cache_root
+
+    path = cache_root() / STORE_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = {}
+        entries[key] = choice.to_dict()
+        temporary = path.with_name(f".{STORE_NAME}.{os.getpid()}")
+        temporary.write_text(json.dumps(entries, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only cache: the choice holds for this process only
+
+
+def _host() -> dict[str, Any]:
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None}

@@ -1,0 +1,151 @@
+"""How one query's retrievers run: the three ways give the same hits, `auto` measures once per host
+and retriever set and stores its choice, and settings override it (Python, env, CLI)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from braid.engine import Engine
+from braid.engine import execution as execution_module
+from braid.engine.execution import STORE_NAME, Choice, candidates, measure, probe_queries, resolve_execution, run_all, store_choice, stored_choice
+from braid.fusion.errors import BraidError
+from tests.support.cli import braid
+
+QUERY = "vitamin D deficiency and bone health"
+
+
+class Cheap:
+    pass
+
+
+class Encoder:
+    encodes_queries = True
+
+
+def test_resolve_execution_prefers_the_setting_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRAID_EXECUTION", raising=False)
+    assert resolve_execution(None) == "auto"
+    monkeypatch.setenv("BRAID_EXECUTION", "serial")
+    assert resolve_execution(None) == "serial" and resolve_execution("threads") == "threads"
+    monkeypatch.setenv("BRAID_EXECUTION", "fast")
+    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap$"):
+        resolve_execution(None)
+    with pytest.raises(BraidError, match="^execution 'parallel' is not one of"):
+        resolve_execution("parallel")
+
+
+def test_overlap_is_tried_only_beside_cheap_retrievers() -> None:
+    assert candidates({"bm25": Cheap(), "dense": Encoder()}) == ("threads", "serial", "overlap")
+    assert candidates({"splade": Encoder(), "dense": Encoder()}) == ("threads", "serial")
+    assert candidates({"bm25": Cheap(), "other": Cheap()}) == ("threads", "serial")
+
+
+def test_each_way_runs_where_it_says() -> None:
+    here = threading.get_ident()
+    seen: dict[str, tuple[bool, int | None]] = {}
+
+    def run_one(name: str, threads: int | None) -> str:
+        seen[name] = (threading.get_ident() == here, threads)
+        return name.upper()
+
+    names, expensive = ["bm25", "splade", "dense"], [False, True, True]
+    with ThreadPoolExecutor(3) as pool:
+        for way, expected in (
+            ("threads", {"bm25": (False, 1), "splade": (False, 1), "dense": (False, 1)}),
+            ("serial", {"bm25": (True, None), "splade": (True, None), "dense": (True, None)}),
+            ("overlap", {"bm25": (False, 1), "splade": (True, None), "dense": (True, None)}),
+        ):
+            seen.clear()
+            assert run_all(way, names, expensive, run_one, pool) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
+            assert seen == expected, way
+
+
+def test_measure_picks_the_fastest_median_and_starts_every_timing_cold() -> None:
+    cost = {"threads": 0.004, "serial": 0.001, "overlap": 0.003}
+    order: list[str] = []
+    forgotten = []
+
+    def search_once(way: str, query: str) -> None:
+        order.append(way)
+        threading.Event().wait(cost[way])
+
+    choice = measure(("threads", "serial", "overlap"), search_once, ["a", "b", "c", "d"], lambda: forgotten.append(1))
+    assert choice.strategy == "serial" and choice.probes == 4
+    assert choice.p50_ms["serial"] < choice.p50_ms["overlap"] < choice.p50_ms["threads"]
+    assert len(forgotten) == 12 and len(order) == 3 + 12  # one warm-up round, then every way on every query
+    assert order[3:6] == ["threads", "serial", "overlap"] and order[6:9] == ["serial", "overlap", "threads"]  # rotating order
+    with pytest.raises(BraidError, match="no probe queries"):
+        measure(("threads",), search_once, [], lambda: None)
+
+
+def test_probe_queries_are_short_openings() -> None:
+    assert probe_queries(["Vitamin D and the risk of falls in older adults: a trial", "", "  "], words=4) == ["Vitamin D and the"]
+
+
+def test_the_store_survives_damage_and_keeps_other_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
+    assert stored_choice("k1") is None
+    first = Choice("serial", {"threads": 2.0, "serial": 1.0}, 15, "2026-12-04T08:00:00Z")
+    store_choice("k1", first)
+    store_choice("k2", Choice("threads", {"threads": 1.0, "serial": 2.0}, 15, "2026-12-04T08:00:00Z"))
+    assert stored_choice("k1") == first and stored_choice("k2").strategy == "threads"  # type: ignore[union-attr]
+    (tmp_path / STORE_NAME).write_text("{not json", encoding="utf-8")
+    assert stored_choice("k1") is None
+    store_choice("k1", first)  # a damaged store is replaced, whole
+    assert json.loads((tmp_path / STORE_NAME).read_text(encoding="utf-8")) == {"k1": first.to_dict()}
+
+
+def test_every_way_gives_the_same_hits(three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
+    found = {}
+    for way in ("threads", "serial", "overlap"):
+        with Engine.open(three_way_small_index, execution=way) as engine:
+            found[way] = [(hit.doc_id, hit.score, {name: (part.rank, part.score) for name, part in hit.sources.items()}) for hit in engine.search(QUERY, k=20)]
+            assert engine.execution_choice() is None and engine.describe_execution() == {"setting": way, "chosen": None}
+    assert found["threads"] == found["serial"] == found["overlap"]
+    assert not (tmp_path / STORE_NAME).exists()  # only auto measures
+
+
+def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
+    monkeypatch.delenv("BRAID_EXECUTION", raising=False)
+    with Engine.open(three_way_small_index) as engine:
+        assert engine.execution == "auto" and engine.execution_choice() is None
+        engine.search(QUERY, k=5)
+        choice = engine.execution_choice()
+        assert choice is not None and choice.strategy in ("threads", "serial", "overlap") and set(choice.p50_ms) == {"threads", "serial", "overlap"}
+        assert engine.describe_execution() == {"setting": "auto", "chosen": choice.to_dict()}
+        pair = engine.view(["bm25", "dense"])
+        pair.search(QUERY, k=5)  # another retriever set: its own measurement
+        assert engine.execution_choice(["bm25", "dense"]) is not None
+    stored = json.loads((tmp_path / STORE_NAME).read_text(encoding="utf-8"))
+    assert len(stored) == 2 and choice.to_dict() in stored.values()
+
+    def refuse(*_: object) -> Choice:
+        raise AssertionError("measured again although a choice is stored")
+
+    monkeypatch.setattr(execution_module, "measure", refuse)
+    monkeypatch.setattr("braid.engine.engine.measure", refuse)
+    with Engine.open(three_way_small_index) as engine:
+        engine.search(QUERY, k=5)
+        assert engine.execution_choice() == choice
+
+
+def test_the_cli_and_http_take_and_show_the_setting(three_way_small_index: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from braid.cli.web.app import create_app
+
+    serial = braid("search", str(three_way_small_index), QUERY, "--execution", "serial", "--json", env={"BRAID_CACHE": str(tmp_path)})
+    threads = braid("search", str(three_way_small_index), QUERY, "--json", env={"BRAID_CACHE": str(tmp_path), "BRAID_EXECUTION": "threads"})
+    assert serial.returncode == 0 and threads.returncode == 0, serial.stderr + threads.stderr
+    assert json.loads(serial.stdout)["hits"] == json.loads(threads.stdout)["hits"]
+    refused = braid("search", str(three_way_small_index), QUERY, "--execution", "fast")
+    assert refused.returncode == 2 and "'fast' is not one of" in refused.stderr
+    with Engine.open(three_way_small_index, execution="overlap") as engine, TestClient(create_app(engine)) as client:
+        assert client.get("/health").json()["execution"] == {"setting": "overlap", "chosen": None}
