@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.engine.lucene_bm25 import anserini_reported, as_lucene_scores, encode_lengths, reported_score, term_weights
-from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused, unreported
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, rank_matrix, rank_matrix_scored, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.analysis import LuceneAnalyzer
@@ -30,6 +30,7 @@ from braid.indexing.config import DEFAULT_BACKEND, BM25Config, check_backend
 from braid.indexing.jvm import java_class
 from braid.indexing.layout import LUCENE_FOLDER
 from braid.indexing.term_docs import TermDocs
+from braid.indexing.term_statistics import TermStatistics
 
 # Below this many queries the lucene backend searches one by one (faster than a SearchCollection run).
 BATCH_PATH_MIN_QUERIES = 32
@@ -72,6 +73,8 @@ class BM25Retriever:
         self._length_codes = np.empty(0, dtype=np.uint8)  # Lucene's norm byte per document, made once
         self._position: dict[str, int] | None = None
         self._tie_rank = np.empty(0, dtype=np.int64)
+        self._corpus: TermStatistics | None = None  # a shard's: the whole corpus's statistics (use_corpus_statistics)
+        self._corpus_frequency: np.ndarray | None = None  # their document frequencies in this matrix's row order
         if backend == "matrix":
             if doc_ids is None:
                 raise BraidError("the bm25 matrix backend needs the index's doc ids (pass doc_ids=DocStore(...).ids)")
@@ -106,6 +109,26 @@ class BM25Retriever:
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
         return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, anserini_reported, allowed)
 
+    def use_corpus_statistics(self, statistics: TermStatistics) -> None:
+        """Score with the statistics of a larger corpus this index is a shard of (matrix backend):
+        each document then scores exactly as in one index of that corpus."""
+        if self.backend != "matrix":
+            raise BraidError("a shard's BM25 searches with the matrix backend (the lucene backend keeps its own statistics)")
+        with self._lock:
+            self._corpus, self._corpus_frequency, self._unit_weights = statistics, None, None
+
+    def search_ranked(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search_ordinals` with the float32 scores lists are ranked by, before Anserini's per-list
+        tie adjustment (`report`): shards' lists merge on these."""
+        if self.backend != "matrix":
+            raise BraidError("a shard's BM25 searches with the matrix backend")
+        if depth <= 0 or not queries:
+            return as_ordinals([[] for _ in queries], {})
+        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
+        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, unreported, allowed)
+
+    report = staticmethod(anserini_reported)
+
     # -- matrix backend ------------------------------------------------------------------------
 
     def _weights(self) -> sp.csr_matrix:
@@ -121,10 +144,20 @@ class BM25Retriever:
                 self._length_codes = encode_lengths(self._term_docs.doc_lengths)
             if self._unit_weights is None:
                 docs = self._term_docs
+                doc_count, total_terms, frequency = self._statistics()
                 self._unit_weights = term_weights(
-                    docs.frequencies, docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, 1.0, self._length_codes
+                    docs.frequencies, docs.doc_lengths, doc_count, total_terms, self.config.k1, self.config.b, 1.0, self._length_codes, frequency
                 )
             return self._unit_weights
+
+    def _statistics(self) -> tuple[int, int, np.ndarray | None]:
+        """Document count, total terms and (a shard's) document frequencies BM25 weighs with (lock held)."""
+        assert self._term_docs is not None
+        if self._corpus is None:
+            return self._term_docs.doc_count, self._term_docs.total_terms, None
+        if self._corpus_frequency is None:
+            self._corpus_frequency = self._corpus.aligned(self._term_docs.vocabulary, str(self.folder))
+        return self._corpus.doc_count, self._corpus.total_terms, self._corpus_frequency
 
     def _load_term_docs(self) -> TermDocs:
         if as_built(self._parts):
@@ -143,6 +176,8 @@ class BM25Retriever:
         docs = self._term_docs
         used = np.unique(query_matrix.indices)  # slot-major, terms ascending within a slot
         slots, terms = np.divmod(used, num_terms)
+        with self._lock:
+            doc_count, total_terms, frequency = self._statistics()
         blocks = []
         for slot, boost in enumerate(boosts):
             rows = terms[slots == slot]
@@ -151,7 +186,15 @@ class BM25Retriever:
             else:
                 blocks.append(
                     term_weights(
-                        docs.frequencies[rows], docs.doc_lengths, docs.doc_count, docs.total_terms, self.config.k1, self.config.b, boost, self._length_codes
+                        docs.frequencies[rows],
+                        docs.doc_lengths,
+                        doc_count,
+                        total_terms,
+                        self.config.k1,
+                        self.config.b,
+                        boost,
+                        self._length_codes,
+                        None if frequency is None else frequency[rows],
                     )
                 )
         remap = np.zeros(num_terms * len(boosts), dtype=np.int64)

@@ -13,7 +13,7 @@ import numpy as np
 
 from braid.engine.encoders import shared_encoder
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, as_built
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, as_built, unreported
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
 from braid.fusion.errors import BraidError
 from braid.indexing.arrays import load_array
@@ -105,6 +105,20 @@ class DenseRetriever:
                 "search it with the model it was built with"
             )
         return vectors
+
+    def query_rows(self, queries: Sequence[str]) -> list[np.ndarray]:
+        """Each query's vector, as the query cache keeps it: what a sharded search ships to shards."""
+        return list(self.encode(queries))
+
+    def remember_queries(self, queries: Sequence[str], rows: Sequence[np.ndarray]) -> None:
+        """Take `query_rows` made elsewhere, so searching these queries encodes nothing here."""
+        self._queries.put(queries, rows)
+
+    def search_ranked(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search_ordinals` (dense lists report the scores they rank by)."""
+        return self.search_ordinals(queries, depth, allowed)
+
+    report = staticmethod(unreported)
 
     def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
         """`allowed` (a filter's mask over the live documents): see _search_filtered."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,10 +45,18 @@ from braid.indexing.layout import MANIFEST_NAME
 from braid.indexing.leases import Lease
 from braid.indexing.manifest import Manifest
 from braid.indexing.segments import LiveDocStore, Segment, open_segments
+from braid.indexing.shards import ShardLayout, is_sharded
 from braid.indexing.tuned_fusion import stored_or_default
 
 # Up to this many queries per call, each retriever thread runs torch on one core.
 FEW_QUERIES = 4
+
+
+class Releasable(Protocol):
+    """What a generation lets go of when it closes: its lease (a sharded index's: its shards too)."""
+
+    def release(self) -> None: ...
+
 
 # A filter as users write it: a dict in the filter language (engine/filters.py), or its JSON text.
 FilterSpec = Mapping[str, Any] | str
@@ -63,7 +71,7 @@ class Generation:
         manifest: Manifest,
         retrievers: dict[str, Retriever],
         docstore: LiveDocStore,
-        lease: Lease | None = None,
+        lease: Releasable | None = None,
         filters: FilterMasks | None = None,
         ordinals: DocOrdinals | None = None,
     ) -> None:
@@ -107,7 +115,7 @@ class Engine:
         retrievers: dict[str, Retriever],
         docstore: LiveDocStore,
         fusion: FusionConfig | None = None,
-        lease: Lease | None = None,
+        lease: Releasable | None = None,
         execution: str | None = None,
     ) -> None:
         self.path = path
@@ -148,6 +156,7 @@ class Engine:
         fusion: FusionConfig | None = None,
         options: Mapping[str, Mapping[str, Any]] | None = None,
         execution: str | None = None,
+        ray: str | None = None,
     ) -> Engine:
         """Open the index at `path`, using `retrievers` (default: all it has).
 
@@ -157,20 +166,18 @@ class Engine:
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
         `execution` says how one query's retrievers run (auto, threads, serial, overlap; default
         BRAID_EXECUTION, else auto: measured once per host, see braid.engine.execution).
+        A sharded index (`braid shard`) is searched as one: its shards in this process, or with
+        `ray` (a cluster address, `auto` or `local`) one Ray actor per shard (braid.engine.sharded).
         """
         path = Path(path)
         execution = resolve_execution(execution)
+        if is_sharded(path):
+            return cls._open_shards(path, retrievers, fusion, options or {}, execution, ray)
+        if ray is not None:
+            raise BraidError(f"{path} is not a sharded index: `ray` searches the shards `braid shard` writes")
         manifest, lease, segments = _read_generation(path)
         try:
-            available = list(manifest.retrievers)
-            chosen = list(dict.fromkeys(retrievers)) if retrievers else available
-            for name in chosen:
-                retriever_kind(name)
-                if name not in manifest.retrievers:
-                    raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
-            for name in options or {}:
-                if name not in chosen:
-                    raise BraidError(f"search options for {name!r}, which is not searched here ({', '.join(chosen)})")
+            chosen = _chosen(path, manifest, retrievers, options or {})
             fusion = fusion or stored_or_default(path, chosen)
             fusion.check_retrievers(chosen)
             generation = _open_generation(manifest, segments, chosen, options or {}, lease)
@@ -179,6 +186,35 @@ class Engine:
             raise
         engine = cls(path, manifest, generation.retrievers, generation.docstore, fusion, lease, execution)
         engine._options = dict(options or {})
+        return engine
+
+    @classmethod
+    def _open_shards(
+        cls,
+        path: Path,
+        retrievers: Sequence[str] | None,
+        fusion: FusionConfig | None,
+        options: Mapping[str, Mapping[str, Any]],
+        execution: str,
+        ray: str | None,
+    ) -> Engine:
+        """A sharded index (braid.engine.sharded): each shard's generation read and leased here."""
+        from braid.engine.sharded import open_shards
+
+        opened: list[tuple[Manifest, Lease, list[Segment]]] = []
+        try:
+            for folder in ShardLayout.read(path).folders(path):
+                opened.append(_read_generation(folder))
+            chosen = _chosen(path, opened[0][0], retrievers, options)
+            fusion = fusion or stored_or_default(path, chosen)
+            fusion.check_retrievers(chosen)
+            manifest, opened_retrievers, docstore, hold = open_shards(path, opened, chosen, options, ray)
+        except BaseException:
+            for _, lease, _ in opened:
+                lease.release()
+            raise
+        engine = cls(path, manifest, opened_retrievers, docstore, fusion, hold, execution)
+        engine._options = dict(options)
         return engine
 
     def refresh(self) -> bool:
@@ -600,6 +636,20 @@ def _read_generation(path: Path) -> tuple[Manifest, Lease, list[Segment]]:
     except BaseException:
         lease.release()
         raise
+
+
+def _chosen(path: Path, manifest: Manifest, retrievers: Sequence[str] | None, options: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The retrievers to open (default: all the index has), checked against the index and the options given."""
+    available = list(manifest.retrievers)
+    chosen = list(dict.fromkeys(retrievers)) if retrievers else available
+    for name in chosen:
+        retriever_kind(name)
+        if name not in manifest.retrievers:
+            raise BraidError(f"retriever {name!r} is not in the index at {path}; it has: {', '.join(available)}")
+    for name in options:
+        if name not in chosen:
+            raise BraidError(f"search options for {name!r}, which is not searched here ({', '.join(chosen)})")
+    return chosen
 
 
 def _open_generation(

@@ -47,6 +47,7 @@ def term_weights(
     b: float,
     boost: float = 1.0,
     length_codes: np.ndarray | None = None,
+    document_frequency: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """Lucene's BM25 score of each (term, doc) pair for a query term of the given boost.
 
@@ -54,15 +55,17 @@ def term_weights(
     field statistics (documents with at least one term; the sum of all term frequencies). The
     float32 results are stored as float64 so that a sparse product sums a query's terms in double,
     as Lucene's disjunction scorers do. `length_codes` (encode_lengths of `doc_lengths`) may be
-    passed when already made: a million documents take 25 ms to encode.
+    passed when already made: a million documents take 25 ms to encode. `document_frequency` (per
+    row) replaces the matrix's own counts: a shard scores with the whole corpus's (term_statistics).
     """
     avgdl = F32(total_terms / doc_count)
     lengths = LENGTH_TABLE.astype(F32)
     with np.errstate(divide="ignore"):  # b=1 makes the code of a zero-length doc infinite, as in Lucene; no term reaches it
         length_cache = F32(1) / (F32(k1) * ((F32(1) - F32(b)) + F32(b) * lengths / avgdl))
-    document_frequency = np.diff(term_docs.indptr)
-    idf = np.log(1.0 + (doc_count - document_frequency + 0.5) / (document_frequency + 0.5)).astype(F32)
-    weight = np.repeat(F32(boost) * idf, document_frequency)
+    postings = np.diff(term_docs.indptr)
+    frequency_of_term = postings if document_frequency is None else document_frequency
+    idf = np.log(1.0 + (doc_count - frequency_of_term + 0.5) / (frequency_of_term + 0.5)).astype(F32)
+    weight = np.repeat(F32(boost) * idf, postings)
     codes = encode_lengths(doc_lengths) if length_codes is None else length_codes
     norm_inverse = length_cache[codes[term_docs.indices]]
     frequency = term_docs.data.astype(F32)

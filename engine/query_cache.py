@@ -31,6 +31,13 @@ class QueryCache:
                     self._entries.popitem(last=False)
         return [known[text] for text in texts]
 
+    def put(self, texts: Sequence[str], rows: Sequence[Any]) -> None:
+        """Keep encodings made elsewhere (a sharded search encodes each query once, then ships it)."""
+        with self._lock:
+            self._entries.update(zip(texts, rows))
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -65,6 +65,26 @@ class KeepsScores(OrdinalRetriever, Protocol):
         ...
 
 
+@runtime_checkable
+class Shardable(OrdinalRetriever, Protocol):
+    """A retriever whose lists over parts of a corpus merge into its list over the whole (a sharded
+    index: braid.engine.sharded). Merging compares the scores ranking compared; a list's reported
+    scores may depend on its neighbours (Anserini nudges ties apart), so they are made after."""
+
+    def search_ranked(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search_ordinals` with the scores each list is ranked by (score descending, then doc id)."""
+        ...
+
+    def report(self, ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """The scores `search_ordinals` reports for ranked lists, concatenated (`starts` flags each list's first)."""
+        ...
+
+
+def unreported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Ranked scores as they are: the `report` of a retriever whose lists report what they rank by."""
+    return ranked
+
+
 def retriever_settings(retriever: object) -> dict[str, Any]:
     """The parameters a retriever runs with (its config, backend, exactness): what reproduces a
     reported score, and what a stored per-host choice depends on."""

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from braid.engine.encoders import shared_encoder
 from braid.engine.lucene_bm25 import anserini_reported, reported_score
 from braid.engine.query_cache import QueryCache
-from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused
+from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, Scorer, as_built, as_ordinals, compacted_only, filter_refused, unreported
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, rank_matrix, rank_matrix_scored, search_matrix, sums_at
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_BACKEND, SpladeConfig, check_backend
@@ -91,6 +91,15 @@ class SpladeRetriever:
             return rows[0]
         return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(matrix.vocabulary)), dtype=np.float32)
 
+    def query_rows(self, queries: Sequence[str]) -> list[sp.csr_matrix]:
+        """Each query's impact row, as the query cache keeps it: what a sharded search ships to shards."""
+        self._state()
+        return self._queries.encode(queries, self._impact_rows)
+
+    def remember_queries(self, queries: Sequence[str], rows: Sequence[sp.csr_matrix]) -> None:
+        """Take `query_rows` made elsewhere, so searching these queries encodes nothing here."""
+        self._queries.put(queries, rows)
+
     def _impact_rows(self, texts: list[str]) -> list[sp.csr_matrix]:
         """What the query cache keeps: finished impact rows, so a cached query costs nothing more."""
         vocabulary = self._state().vocabulary
@@ -133,6 +142,17 @@ class SpladeRetriever:
             return as_ordinals(self.search(queries, depth, allowed), self._positions())
         query_impacts = self.encode(queries)
         return rank_matrix(query_impacts, self._state().impacts, depth, self._tie_rank, _float32, anserini_reported, allowed)
+
+    def search_ranked(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
+        """`search_ordinals` with the float32 scores lists are ranked by, before Anserini's per-list
+        tie adjustment (`report`): shards' lists merge on these."""
+        if self.backend != "matrix":
+            raise BraidError("a shard's SPLADE searches with the matrix backend")
+        if depth <= 0 or not queries:
+            return as_ordinals([[] for _ in queries], {})
+        return rank_matrix(self.encode(queries), self._state().impacts, depth, self._tie_rank, _float32, unreported, allowed)
+
+    report = staticmethod(anserini_reported)
 
     def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
         """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks

@@ -36,6 +36,7 @@ from braid.indexing.manifest import FORMAT_VERSION, FileRecord, Manifest, Segmen
 from braid.indexing.metadata import flatten, merge_schemas
 from braid.indexing.readers import Document
 from braid.indexing.segments import Segment, deletion_file, open_segments, segment_name, write_deleted
+from braid.indexing.shards import is_sharded
 from braid.indexing.write_lock import WriteLock
 
 
@@ -84,6 +85,10 @@ class IndexWriter:
 
     def __init__(self, path: str | Path, policy: MergePolicy | None = None, progress: bool = False, threads: int = 2) -> None:
         self.path = Path(path)
+        if is_sharded(self.path):
+            raise BraidError(
+                f"{self.path} is a sharded index: writing to shards is not supported yet; write to the index it was split from and run `braid shard` again"
+            )
         self.policy = policy or MergePolicy()
         self.progress = progress
         self.threads = threads
@@ -217,12 +222,12 @@ class IndexWriter:
         generation = manifest.generation + 1
         segments = open_segments(self.path, manifest)
         name = segment_name(generation)
-        reuse = _stored_vectors(manifest, segments)
-        written = self._write_segment(manifest, name, _live_documents(segments), f"compaction of generation {manifest.generation}", reuse)
+        reuse = stored_vectors(manifest, segments)
+        written = self._write_segment(manifest, name, live_documents(segments), f"compaction of generation {manifest.generation}", reuse)
         return self._commit(manifest, [SegmentEntry(name, written.doc_count)], generation, manifest.corpus_fingerprint, written.metadata)
 
     def _write_segment(self, manifest: Manifest, name: str, documents: Iterable[Document], label: str, reuse: dict[str, Any] | None = None) -> Manifest:
-        builders = {retriever: _builder(entry.kind, entry.params, self.threads) for retriever, entry in manifest.retrievers.items()}
+        builders = {retriever: builder_for(entry.kind, entry.params, self.threads) for retriever, entry in manifest.retrievers.items()}
         written = write_documents(documents, Path(f"<{label}>"), self.path / name, builders, progress=self.progress, reuse=reuse, declared=manifest.metadata)
         sync_tree(self.path / name)
         return written
@@ -265,7 +270,7 @@ class IndexWriter:
             self.close()
 
 
-def _builder(kind_name: str, params: dict[str, Any], threads: int) -> BuilderFactory:
+def builder_for(kind_name: str, params: dict[str, Any], threads: int) -> BuilderFactory:
     """A builder with exactly the settings the index was built with (dense's stored dimension aside)."""
     kind = retriever_kind(kind_name)
     config = kind.config.from_dict({name: value for name, value in params.items() if name != "dimension"})
@@ -282,8 +287,8 @@ def _live_ordinals(segments: Sequence[Segment]) -> dict[str, tuple[int, int]]:
     return where
 
 
-def _live_documents(segments: Sequence[Segment]) -> Iterator[Document]:
-    """Every live document, segment by segment in each one's order (the order of _stored_vectors)."""
+def live_documents(segments: Sequence[Segment]) -> Iterator[Document]:
+    """Every live document, segment by segment in each one's order (the order of stored_vectors)."""
     for segment in segments:
         store = DocStore(segment.folder / DOCSTORE_NAME)
         try:
@@ -295,7 +300,7 @@ def _live_documents(segments: Sequence[Segment]) -> Iterator[Document]:
             store.close()
 
 
-def _stored_vectors(manifest: Manifest, segments: Sequence[Segment]) -> dict[str, Any]:
+def stored_vectors(manifest: Manifest, segments: Sequence[Segment]) -> dict[str, Any]:
     """The live documents' dense vectors and SPLADE impacts as stored in the segments."""
     reuse: dict[str, Any] = {}
     for name, entry in manifest.retrievers.items():

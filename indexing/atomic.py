@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from braid.fusion.errors import BraidError
-from braid.indexing.layout import MANIFEST_NAME
+from braid.indexing.layout import MANIFEST_NAME, SHARDS_NAME
 
 # Hidden siblings of a target: `.NAME.building-PID-TOKEN` while a build runs, `.NAME.replaced-PID-TOKEN`
 # for the old index during the final swap. The owner's pid tells a live build from a dead one.
@@ -32,7 +32,7 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     if target.exists():
         if not overwrite:
             raise BraidError(f"{target} already exists; pass --overwrite to replace it")
-        if not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST_NAME).is_file()):
+        if not target.is_dir() or (any(target.iterdir()) and not any((target / name).is_file() for name in (MANIFEST_NAME, SHARDS_NAME))):
             raise BraidError(f"{target} exists and is not a braid index; refusing to replace it")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

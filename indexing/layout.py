@@ -20,3 +20,6 @@ DELETES_FOLDER = "deletes"  # deletes/NAME.GGGGGG.npy: a segment's deleted ordin
 READERS_FOLDER = "readers"  # readers/PID-TOKEN.json: what an open engine still reads (kept by cleanup)
 WRITE_LOCK = "write.lock"  # held (flock) by the one writer
 ROOT_SEGMENT = "."  # the segment `braid index` writes, at the index's top level
+# A sharded index (indexing/shards.py): complete indexes side by side, described by one file.
+SHARDS_NAME = "shards.json"
+STATISTICS_FOLDER = "statistics"  # statistics/NAME.npz: corpus-wide term statistics of a BM25 retriever NAME

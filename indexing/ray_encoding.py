@@ -22,19 +22,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from braid.fusion.errors import BraidError
+from braid.indexing.ray_cluster import RayConnection, ray_module
 
 # How often Ray may restart one encoder actor, and retry one batch, before the build fails.
 RESTARTS = 3
-# `--ray local` starts a cluster on this machine; `auto` joins a running one; anything else is its address.
-LOCAL = "local"
-
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise BraidError("--ray needs Ray: pip install 'braid[ray]'") from None
-    return ray
 
 
 class EncoderWorker:
@@ -93,16 +84,10 @@ class RayEncoding:
     `threads` torch threads and that many CPUs reserved."""
 
     def __init__(self, address: str, workers: int | None = None, threads: int = 1) -> None:
-        ray = _ray()
-        self._started = not ray.is_initialized()
-        if self._started:
-            if address == LOCAL:
-                ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level="warning")
-            else:
-                ray.init(address=address, logging_level="warning")
+        self._connection = RayConnection(address)
         self.threads = threads
         self._pool: tuple[tuple[str, Any], list[Any]] | None = None
-        cpus = int(ray.cluster_resources().get("CPU", 0))
+        cpus = self._connection.cpus
         self.workers = workers or max(1, cpus // threads)
         if self.workers * threads > cpus:
             self.close()
@@ -118,21 +103,19 @@ class RayEncoding:
         key = (kind, local.config)
         if self._pool is None or self._pool[0] != key:
             self._stop_actors()
-            actor = _ray().remote(num_cpus=self.threads, max_restarts=RESTARTS, max_task_retries=RESTARTS)(EncoderWorker)
+            actor = ray_module().remote(num_cpus=self.threads, max_restarts=RESTARTS, max_task_retries=RESTARTS)(EncoderWorker)
             self._pool = (key, [actor.remote(kind, local.config, self.threads) for _ in range(self.workers)])
         return RayDocumentEncoder(local, self._pool[1])
 
     def _stop_actors(self) -> None:
         if self._pool is not None:
             for actor in self._pool[1]:
-                _ray().kill(actor)
+                ray_module().kill(actor)
             self._pool = None
 
     def close(self) -> None:
         self._stop_actors()
-        if self._started:
-            _ray().shutdown()
-            self._started = False
+        self._connection.close()
 
     def __enter__(self) -> RayEncoding:
         return self

@@ -1,0 +1,66 @@
+"""The shards of an open sharded index, called together: in this process (LocalShards) or as Ray
+actors (braid.engine.ray_shards.RayShards). Both answer `call` with every shard's result, in
+shard order, or raise ShardError naming the shard that failed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from braid.engine.shard_searcher import ShardSearcher
+from braid.fusion.errors import BraidError
+
+
+class ShardError(BraidError):
+    """A shard did not answer (its process died and could not be restarted in time, or it failed)."""
+
+
+class ShardGroup(Protocol):
+    folders: list[Path]
+
+    def call(self, method: str, arguments: Sequence[tuple[Any, ...] | None]) -> list[Any]:
+        """`method(*arguments[i])` on shard i, for every shard at once; results in shard order
+        (None for a shard whose arguments are None: it is not asked)."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalShards:
+    """Every shard in this process: the sharded layout without a cluster (tests, one machine)."""
+
+    def __init__(self, root: Path, folders: list[Path], retrievers: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None) -> None:
+        self.folders = folders
+        self._searchers: list[ShardSearcher] = []
+        try:
+            for number in range(len(folders)):
+                self._searchers.append(ShardSearcher(str(root), number, retrievers, options))
+        except BaseException:
+            self.close()
+            raise
+        self._pool = ThreadPoolExecutor(max_workers=len(folders), thread_name_prefix="braid-shard")
+
+    def call(self, method: str, arguments: Sequence[tuple[Any, ...] | None]) -> list[Any]:
+        futures = [None if given is None else self._pool.submit(getattr(searcher, method), *given) for searcher, given in zip(self._searchers, arguments)]
+        results = []
+        for number, future in enumerate(futures):
+            try:
+                results.append(None if future is None else future.result())
+            except BraidError as error:
+                raise ShardError(f"shard {number} ({self.folders[number]}): {error}") from None
+        return results
+
+    def describe(self) -> dict[str, Any]:
+        return {"where": "local", "shards": len(self.folders)}
+
+    def close(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for searcher in self._searchers:
+            searcher.close()
+        self._searchers = []
