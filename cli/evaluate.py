@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import data_dir_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
+from braid.cli.options import data_dir_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides, shard_ray_option
 from braid.fusion.types import EVAL_DEPTH
 
 
@@ -24,6 +24,7 @@ from braid.fusion.types import EVAL_DEPTH
 @retrievers_option
 @search_overrides
 @fusion_options
+@shard_ray_option
 @data_dir_option
 def eval_command(
     index_dir: str,

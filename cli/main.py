@@ -17,6 +17,7 @@ from braid.cli.evaluate import eval_command
 from braid.cli.index import index_command
 from braid.cli.search import search_command
 from braid.cli.serve import serve_command
+from braid.cli.shard import shard_command
 from braid.cli.tune import tune_command
 from braid.cli.write import add_command, compact_command, delete_command
 from braid.fusion.errors import BraidError
@@ -51,6 +52,7 @@ cli.add_command(check_command)
 cli.add_command(add_command)
 cli.add_command(delete_command)
 cli.add_command(compact_command)
+cli.add_command(shard_command)
 
 
 def main() -> None:

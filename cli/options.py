@@ -138,6 +138,18 @@ def ray_options(function: F) -> F:
     )(function)
 
 
+def shard_ray_option(function: F) -> F:
+    """Searching a sharded index (`braid shard`) with one Ray actor per shard."""
+    return click.option(
+        "--ray",
+        "ray",
+        default=None,
+        metavar="ADDRESS",
+        help="Search a sharded index's shards as Ray actors: local (start a cluster here), auto (a running cluster) or its "
+        "address. Without it, a sharded index's shards are searched in this process.",
+    )(function)
+
+
 @contextmanager
 def document_encoding(ray_address: str | None, ray_workers: int | None) -> Iterator[Any]:
     """Where documents are encoded: None (here) unless --ray names a cluster; closed (and a local cluster stopped) at the end."""
@@ -179,12 +191,13 @@ def open_engine(
     bounds: str | None = None,
     fusion_config: Any = None,
     execution: str | None = None,
+    ray: str | None = None,
 ) -> Any:
     """Open an engine, applying the options of `search_overrides` and `fusion_options` on top of
     what the index was built (and tuned) with; `fusion_config` replaces the stored fusion outright."""
     from braid.engine.engine import Engine
     from braid.fusion.config import parse_bounds, parse_weights
-    from braid.indexing.manifest import Manifest
+    from braid.indexing.shards import index_manifest
     from braid.indexing.tuned_fusion import stored_or_default
 
     names = split_names(retrievers)
@@ -193,7 +206,7 @@ def open_engine(
         "dense": {"ef_search": ef_search, "exact": dense_exact or None},
         "splade": {"backend": splade_backend, "query_stopwords": splade_query_stopwords},
     }
-    searched = names or list(Manifest.read(index_dir).retrievers)
+    searched = names or list(index_manifest(index_dir).retrievers)
     options = {name: values for name, values in given.items() if name in searched}
     if fusion_config is None:
         fusion_config = stored_or_default(index_dir, names).replace(
@@ -210,4 +223,5 @@ def open_engine(
         fusion=fusion_config,
         options=options,
         execution=execution,
+        ray=ray,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from braid.cli.options import execution_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides
+from braid.cli.options import execution_option, filter_option, fusion_options, open_engine, read_filter, retrievers_option, search_overrides, shard_ray_option
 from braid.fusion.types import SEARCH_DEPTH
 
 _TITLE_WIDTH = 70
@@ -31,6 +31,7 @@ _TITLE_WIDTH = 70
 @retrievers_option
 @search_overrides
 @fusion_options
+@shard_ray_option
 @execution_option
 def search_command(
     index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, filter_text: str | None, retrievers: str | None, **overrides: Any

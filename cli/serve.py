@@ -7,8 +7,9 @@ import socket
 
 import click
 
-from braid.cli.options import execution_option
+from braid.cli.options import execution_option, shard_ray_option
 from braid.fusion.errors import BraidError
+from braid.indexing.shards import is_sharded
 
 
 @click.command("serve")
@@ -47,6 +48,7 @@ from braid.fusion.errors import BraidError
     help="At most N open connections (idle ones count) and N requests in progress; past it, requests get 503.",
 )
 @execution_option
+@shard_ray_option
 @click.option("--writable", is_flag=True, help="Also serve POST /docs (add or replace documents) and DELETE /docs/{id}, for clients with the token.")
 @click.option(
     "--token",
@@ -63,6 +65,7 @@ def serve_command(
     request_timeout: int,
     limit_concurrency: int,
     execution: str | None,
+    ray: str | None,
     writable: bool,
     token: str | None,
 ) -> None:
@@ -76,11 +79,15 @@ def serve_command(
     from braid.cli.web.limits import guarded_http_protocol
     from braid.engine.engine import Engine
 
+    if writable and is_sharded(index_dir):
+        raise BraidError(
+            f"{index_dir} is a sharded index: --writable is not supported on shards yet (write to the index it was split from, then run `braid shard` again)"
+        )
     if writable and not (token and token.strip()):
         raise BraidError("--writable needs a token: set BRAID_WRITE_TOKEN (or pass --token)")
     listener = _listen(host, port)  # first: a port in use fails now, before anything loads
     try:
-        engine = Engine.open(index_dir, execution=execution)
+        engine = Engine.open(index_dir, execution=execution, ray=ray)
         try:
             click.echo(f"loading models for {', '.join(engine.retrievers)} ...", err=True)
             engine.search("warm up", k=1)  # models and index files load now, not on the first request

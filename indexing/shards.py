@@ -16,6 +16,7 @@ from typing import Any
 
 from braid.fusion.errors import BraidError
 from braid.indexing.layout import SHARDS_NAME, STATISTICS_FOLDER
+from braid.indexing.manifest import Manifest
 
 SHARDS_FORMAT = 1
 
@@ -31,6 +32,14 @@ def is_sharded(path: str | Path) -> bool:
 
 def statistics_path(root: Path, retriever: str) -> Path:
     return root / STATISTICS_FOLDER / retriever
+
+
+def index_manifest(path: str | Path) -> Manifest:
+    """The manifest of the index at `path`; of a sharded index, its first shard's (what it holds and
+    how it was built are the same in every shard)."""
+    if is_sharded(path):
+        return Manifest.read(ShardLayout.read(path).folders(path)[0])
+    return Manifest.read(path)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,37 @@
+"""`braid shard` as a user runs it: shards that search and evaluate as the index they came from,
+one-line errors that leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli import assert_one_line_error, braid
+
+
+def test_shard_then_search_and_eval_as_the_whole_index(hybrid_small_index: Path, scifact_small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shards"
+    made = braid("shard", str(hybrid_small_index), "--shards", "3", "--out", str(out), "--json")
+    assert made.returncode == 0, made.stderr
+    report = json.loads(made.stdout)
+    assert [shard["folder"] for shard in report["shards"]] == ["shard-000", "shard-001", "shard-002"]
+    assert sum(shard["docs"] for shard in report["shards"]) == 200 and report["statistics"] == ["bm25"]
+    for query in ("vitamin D deficiency", "protein folding"):
+        mine = braid("search", str(out), query, "-k", "20", "--json", "--dense-exact")
+        theirs = braid("search", str(hybrid_small_index), query, "-k", "20", "--json", "--dense-exact")
+        assert mine.returncode == 0, mine.stderr
+        assert json.loads(mine.stdout)["hits"] == json.loads(theirs.stdout)["hits"]
+    mine = braid("eval", str(out), str(scifact_small), "--json", "--dense-exact")
+    theirs = braid("eval", str(hybrid_small_index), str(scifact_small), "--json", "--dense-exact")
+    assert mine.returncode == 0, mine.stderr
+    assert json.loads(mine.stdout)["metrics"] == json.loads(theirs.stdout)["metrics"]
+
+
+def test_shard_errors_are_one_line(hybrid_small_index: Path, tmp_path: Path) -> None:
+    assert_one_line_error(braid("shard", str(tmp_path / "nothing"), "--shards", "2", "--out", str(tmp_path / "a")), "not a braid index")
+    assert_one_line_error(braid("shard", str(hybrid_small_index), "--shards", "300", "--out", str(tmp_path / "b")), "between 2 and 256")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    assert_one_line_error(braid("shard", str(hybrid_small_index), "--shards", "2", "--out", str(tmp_path / "taken"), "--overwrite"), "not a braid index")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"]
+    assert_one_line_error(braid("search", str(hybrid_small_index), "x", "--ray", "local"), "not a sharded index")
