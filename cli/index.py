@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -111,6 +113,12 @@ def sparse_encoding_options(function: F) -> F:
     help="Also write Lucene's impact index (only `--splade-backend lucene` searches it; skip it for large corpora).",
 )
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="Indexing threads.")
+@click.option(
+    "--shards",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Write the index as this many shards (as `braid shard` splits one; search them with --ray for one Ray actor each).",
+)
 @ray_options
 @metadata_option
 @data_dir_option
@@ -141,6 +149,7 @@ def index_command(
     splade_query_stopwords: bool,
     splade_lucene: bool,
     threads: int,
+    shards: int | None,
     ray_address: str | None,
     ray_workers: int | None,
     metadata_path: str | None,
@@ -183,17 +192,31 @@ def index_command(
         ),
     }
     with document_encoding(ray_address, ray_workers) as encoding:
-        manifest = build_index(
-            dataset.require_corpus(),
-            out,
-            retrievers=names,
-            configs={name: config for name, config in configs.items() if name in names},
-            overwrite=overwrite,
-            threads=threads,
-            metadata=metadata_path,
-            vectors={name: path for name, path in (("dense", dense_vectors), ("splade", splade_vectors)) if path},
-            encoding=encoding,
-        )
+
+        def build(folder: str | Path, overwrite: bool = overwrite) -> Any:
+            return build_index(
+                dataset.require_corpus(),
+                folder,
+                retrievers=names,
+                configs={name: config for name, config in configs.items() if name in names},
+                overwrite=overwrite,
+                threads=threads,
+                metadata=metadata_path,
+                vectors={name: path for name, path in (("dense", dense_vectors), ("splade", splade_vectors)) if path},
+                encoding=encoding,
+            )
+
+        if shards is None:
+            manifest = build(out)
+        else:
+            from braid.engine.shard_split import build_in_shards
+
+            layout = build_in_shards(out, shards, lambda folder: build(folder, False), str(dataset.require_corpus()), overwrite, threads=threads)
+            elapsed = time.perf_counter() - started
+            click.echo(
+                f"indexed {layout.doc_count} documents of {dataset.name} into {out} as {len(layout.shards)} shards ({', '.join(map(str, layout.docs))}) in {elapsed:.1f} s"
+            )
+            return
     elapsed = time.perf_counter() - started
     fields = f"; metadata fields: {', '.join(f'{name} ({kind})' for name, kind in manifest.metadata.items())}" if manifest.metadata else ""
     click.echo(f"indexed {manifest.doc_count} documents of {dataset.name} into {out} ({', '.join(manifest.retrievers)}) in {elapsed:.1f} s{fields}")

@@ -8,7 +8,7 @@ written beside them, and the directory appears only when every shard is complete
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,36 @@ MAX_SHARDS = 256
 def split_index(source: str | Path, out: str | Path, shards: int, overwrite: bool = False, progress: bool = True, threads: int = 2) -> ShardLayout:
     """Write the index at `source` as `shards` shards in directory `out` (see the module docstring)."""
     source, out = Path(source), Path(out)
-    if not 2 <= shards <= MAX_SHARDS:
-        raise BraidError(f"--shards must be between 2 and {MAX_SHARDS}, got {shards}")
+    check_shards(shards)
     if out.absolute() == source.absolute():
         raise BraidError(f"write the shards to another directory than the index itself ({source})")
+    Manifest.read(source)  # a clear error when there is no index, before anything is written
+    with atomic_directory(out, overwrite=overwrite) as staging:
+        layout = write_shards(source, staging, shards, str(source.absolute()), progress, threads)
+    return layout
+
+
+def build_in_shards(
+    out: str | Path, shards: int, build: Callable[[Path], Manifest], source: str, overwrite: bool = False, progress: bool = True, threads: int = 2
+) -> ShardLayout:
+    """`build(folder)` writes one index, which is then split into `shards` in `out` (`braid index
+    --shards`); the whole index lives only inside the staging folder, so nothing of it stays."""
+    check_shards(shards)
+    with atomic_directory(out, overwrite=overwrite) as staging:
+        whole = staging / ".whole"
+        build(whole)
+        layout = write_shards(whole, staging, shards, source, progress, threads)
+        shutil.rmtree(whole)
+    return layout
+
+
+def check_shards(shards: int) -> None:
+    if not 2 <= shards <= MAX_SHARDS:
+        raise BraidError(f"--shards must be between 2 and {MAX_SHARDS}, got {shards}")
+
+
+def write_shards(source: Path, staging: Path, shards: int, label: str, progress: bool, threads: int) -> ShardLayout:
+    """The shards of the index at `source`, their statistics and layout, written into `staging`."""
     manifest = Manifest.read(source)
     segments = open_segments(source, manifest)
     live_ids = [doc_id for segment in segments for doc_id in segment.live_ids]
@@ -45,32 +71,31 @@ def split_index(source: str | Path, out: str | Path, shards: int, overwrite: boo
     counts = np.bincount(owner, minlength=shards)
     if not counts.all():
         empty = int(np.flatnonzero(counts == 0)[0])
-        raise BraidError(f"shard {empty} of {shards} would hold no document ({len(live_ids)} documents in {source}); use fewer shards")
+        raise BraidError(f"shard {empty} of {shards} would hold no document ({len(live_ids)} documents in {label}); use fewer shards")
     vectors = stored_vectors(manifest, segments)
     names = tuple(f"shard-{number:03d}" for number in range(shards))
-    with atomic_directory(out, overwrite=overwrite) as staging:
-        for number, name in enumerate(names):
-            mine = owner == number
-            builders = {retriever: builder_for(entry.kind, entry.params, threads) for retriever, entry in manifest.retrievers.items()}
-            write_documents(
-                _owned(segments, mine),
-                Path(f"<shard {number} of {source}>"),
-                staging / name,
-                builders,
-                progress=progress,
-                reuse={retriever: _rows(value, mine) for retriever, value in vectors.items()},
-                declared=manifest.metadata,
-                expected=int(counts[number]),
-            )
-        statistics = []
-        for retriever, entry in manifest.retrievers.items():
-            if entry.kind == "bm25":
-                _corpus_statistics(segments, entry.path).save(statistics_path(staging, retriever))
-                statistics.append(retriever)
-        if (source / FUSION_FILE).is_file():
-            shutil.copyfile(source / FUSION_FILE, staging / FUSION_FILE)
-        layout = ShardLayout(names, tuple(int(count) for count in counts), str(source.absolute()), tuple(statistics))
-        layout.write(staging)
+    for number, name in enumerate(names):
+        mine = owner == number
+        builders = {retriever: builder_for(entry.kind, entry.params, threads) for retriever, entry in manifest.retrievers.items()}
+        write_documents(
+            _owned(segments, mine),
+            Path(f"<shard {number} of {label}>"),
+            staging / name,
+            builders,
+            progress=progress,
+            reuse={retriever: _rows(value, mine) for retriever, value in vectors.items()},
+            declared=manifest.metadata,
+            expected=int(counts[number]),
+        )
+    statistics = []
+    for retriever, entry in manifest.retrievers.items():
+        if entry.kind == "bm25":
+            _corpus_statistics(segments, entry.path).save(statistics_path(staging, retriever))
+            statistics.append(retriever)
+    if (source / FUSION_FILE).is_file():
+        shutil.copyfile(source / FUSION_FILE, staging / FUSION_FILE)
+    layout = ShardLayout(names, tuple(int(count) for count in counts), label, tuple(statistics))
+    layout.write(staging)
     return layout
 
 

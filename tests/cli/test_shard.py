@@ -35,3 +35,15 @@ def test_shard_errors_are_one_line(hybrid_small_index: Path, tmp_path: Path) -> 
     assert_one_line_error(braid("shard", str(hybrid_small_index), "--shards", "2", "--out", str(tmp_path / "taken"), "--overwrite"), "not a braid index")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"]
     assert_one_line_error(braid("search", str(hybrid_small_index), "x", "--ray", "local"), "not a sharded index")
+
+
+def test_index_with_shards_equals_shard_after_index(scifact_small: Path, hybrid_small_index: Path, embedding_cache_dir: Path, tmp_path: Path) -> None:
+    built = braid("index", str(scifact_small), "--out", str(tmp_path / "built"), "--retrievers", "bm25,dense", "--shards", "2")
+    assert built.returncode == 0, built.stderr
+    assert "as 2 shards" in built.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["built"]  # the whole index was only staging
+    split = braid("shard", str(hybrid_small_index), "--shards", "2", "--out", str(tmp_path / "split"))
+    assert split.returncode == 0, split.stderr
+    for query in ("vitamin D deficiency", "protein folding"):
+        answers = [braid("search", str(tmp_path / name), query, "-k", "20", "--json", "--dense-exact") for name in ("built", "split")]
+        assert json.loads(answers[0].stdout)["hits"] == json.loads(answers[1].stdout)["hits"]
