@@ -51,7 +51,7 @@ def equality(single: Engine, sharded: Engine, queries: dict[str, str], qrels: An
     return {
         "lists_equal": lists,
         "fused_run_equal": mine == theirs,
-        "ndcg@10": {"single": round(evaluate(theirs, qrels).means["ndcg_cut_10"], 4), "sharded": round(evaluate(mine, qrels).means["ndcg_cut_10"], 4)},
+        "ndcg@10": {"single": round(evaluate(theirs, qrels).means["ndcg@10"], 4), "sharded": round(evaluate(mine, qrels).means["ndcg@10"], 4)},
     }
 
 
@@ -112,7 +112,7 @@ def main(index: Path, data: str, counts: str, ray: str | None, query_count: int,
             with Engine.open(index, options=exact) as single, Engine.open(folder, options=exact) as sharded:
                 checked = equality(single, sharded, split.queries, split.qrels)
             with Engine.open(folder, execution="threads") as sharded:
-                checked["ndcg@10_hnsw"] = round(evaluate(sharded.run(split.queries), split.qrels).means["ndcg_cut_10"], 4)
+                checked["ndcg@10_hnsw"] = round(evaluate(sharded.run(split.queries), split.qrels).means["ndcg@10"], 4)
             report["runs"].append({"shards": count, "split_seconds": seconds, "docs": list(ShardLayout.read(folder).docs), **checked})
             click.echo(f"{count} shards: {checked}", err=True)
             engines[f"{count} shards, in process"] = Engine.open(folder, execution="threads")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from braid.fusion.errors import BraidError
@@ -19,6 +23,30 @@ def ray_module() -> Any:
     return ray
 
 
+# Signals the JVM raises on purpose (implicit null checks, safepoints) and handles itself.
+_JVM_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL)
+_SIGACTION_BYTES = 512  # more than any libc's struct sigaction
+
+
+@contextmanager
+def kept_crash_handlers() -> Iterator[None]:
+    """Starting Ray installs crash handlers for SIGSEGV and its kin (absl's, or Python's
+    faulthandler). Installed after the JVM's, they take the SIGSEGVs the JVM raises on purpose and
+    kill the process: Lucene's indexer died so in a process whose JVM had started before `ray.init`
+    (2 runs in 3 in one test). The handlers in place before are put back when the block ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    saved = {}
+    for number in _JVM_SIGNALS:
+        action = ctypes.create_string_buffer(_SIGACTION_BYTES)
+        if libc.sigaction(int(number), None, action) == 0:
+            saved[number] = action
+    try:
+        yield
+    finally:
+        for number, action in saved.items():
+            libc.sigaction(int(number), action, None)
+
+
 class RayConnection:
     """This process's connection to the cluster at `address`; closing it stops a cluster only if
     this connection started it (a test's or a caller's own `ray.init` is left running)."""
@@ -28,10 +56,11 @@ class RayConnection:
         self.started = not ray.is_initialized()
         if self.started:
             try:
-                if address == LOCAL:
-                    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level="warning")
-                else:
-                    ray.init(address=address, logging_level="warning")
+                with kept_crash_handlers():
+                    if address == LOCAL:
+                        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level="warning")
+                    else:
+                        ray.init(address=address, logging_level="warning")
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise BraidError(f"cannot join the Ray cluster at {address!r}: {str(error).splitlines()[0]}") from None
 

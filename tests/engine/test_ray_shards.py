@@ -24,8 +24,7 @@ QUERIES = {"a": "vitamin D deficiency and bone health", "b": "gene expression in
 
 @pytest.fixture(scope="module")
 def sharded(three_way_small_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Written by `braid shard` in its own process: Lucene's indexer crashed (SIGSEGV, 2 runs in 3)
-    when it ran in this process with Ray and torch loaded."""
+    """Written by `braid shard`, as a user splits an index."""
     out = tmp_path_factory.mktemp("ray-shards") / "scifact-small-2"
     made = braid("shard", str(three_way_small_index), "--shards", "2", "--out", str(out))
     assert made.returncode == 0, made.stderr
@@ -34,7 +33,10 @@ def sharded(three_way_small_index: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def cluster(sharded: Path) -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+    from braid.indexing.ray_cluster import kept_crash_handlers
+
+    with kept_crash_handlers():  # the JVM may have started before: keep its SIGSEGV handler first
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
     try:
         yield
     finally:

@@ -30,9 +30,11 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def encoding() -> Iterator[object]:
+    from braid.indexing.ray_cluster import kept_crash_handlers
     from braid.indexing.ray_encoding import RayEncoding
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+    with kept_crash_handlers():  # the JVM may have started before: keep its SIGSEGV handler first
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
     try:
         with RayEncoding("auto", workers=2) as cluster:  # joins the cluster started above; leaves it running
             yield cluster
