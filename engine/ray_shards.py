@@ -76,8 +76,9 @@ class RayShards:
 
     def close(self) -> None:
         ray = ray_module()
-        for actor in getattr(self, "actors", []):
-            ray.kill(actor, no_restart=True)
+        if ray.is_initialized():
+            for actor in getattr(self, "actors", []):
+                ray.kill(actor, no_restart=True)
         self.actors = []
         self._connection.close()
 

@@ -48,13 +48,16 @@ def kept_crash_handlers() -> Iterator[None]:
 
 
 class RayConnection:
-    """This process's connection to the cluster at `address`; closing it stops a cluster only if
-    this connection started it (a test's or a caller's own `ray.init` is left running)."""
+    """This process's use of the cluster at `address`. Ray allows one connection per process, so
+    connections share it: the cluster a connection started is stopped when the last open
+    connection closes (a test's or a caller's own `ray.init` is left running)."""
+
+    _open = 0  # connections not yet closed
+    _started = False  # whether one of them started Ray here
 
     def __init__(self, address: str) -> None:
         ray = ray_module()
-        self.started = not ray.is_initialized()
-        if self.started:
+        if not ray.is_initialized():
             try:
                 with kept_crash_handlers():
                     if address == LOCAL:
@@ -63,12 +66,19 @@ class RayConnection:
                         ray.init(address=address, logging_level="warning")
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise BraidError(f"cannot join the Ray cluster at {address!r}: {str(error).splitlines()[0]}") from None
+            RayConnection._started = True
+        RayConnection._open += 1
+        self.closed = False
 
     @property
     def cpus(self) -> int:
         return int(ray_module().cluster_resources().get("CPU", 0))
 
     def close(self) -> None:
-        if self.started:
+        if self.closed:
+            return
+        self.closed = True
+        RayConnection._open -= 1
+        if RayConnection._open == 0 and RayConnection._started:
             ray_module().shutdown()
-            self.started = False
+            RayConnection._started = False

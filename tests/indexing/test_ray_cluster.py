@@ -38,3 +38,22 @@ def test_lucene_indexes_after_ray_starts(scifact_small: Path, scifact_dir: Path,
         env={**os.environ, "RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1"},
     )
     assert done.returncode == 0 and done.stdout.strip().endswith("built"), done.stderr[-3000:]
+
+
+def test_connections_share_the_cluster_the_first_one_started() -> None:
+    """Two engines on Ray in one process: closing the first must not stop Ray under the second."""
+    import ray
+
+    from braid.indexing.ray_cluster import RayConnection
+
+    if ray.is_initialized():
+        pytest.skip("a Ray session is already running in this process")
+    first, second = RayConnection("local"), RayConnection("local")
+    try:
+        first.close()
+        assert ray.is_initialized()
+        first.close()  # twice is harmless
+        assert ray.is_initialized()
+    finally:
+        second.close()
+    assert not ray.is_initialized()
