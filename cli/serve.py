@@ -9,7 +9,6 @@ import click
 
 from braid.cli.options import execution_option, shard_ray_option
 from braid.fusion.errors import BraidError
-from braid.indexing.shards import is_sharded
 
 
 @click.command("serve")
@@ -79,10 +78,6 @@ def serve_command(
     from braid.cli.web.limits import guarded_http_protocol
     from braid.engine.engine import Engine
 
-    if writable and is_sharded(index_dir):
-        raise BraidError(
-            f"{index_dir} is a sharded index: --writable is not supported on shards yet (write to the index it was split from, then run `braid shard` again)"
-        )
     if writable and not (token and token.strip()):
         raise BraidError("--writable needs a token: set BRAID_WRITE_TOKEN (or pass --token)")
     listener = _listen(host, port)  # first: a port in use fails now, before anything loads

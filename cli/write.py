@@ -49,12 +49,12 @@ def add_command(
     DATA is anything `braid index` reads: a BEIR folder, a dataset name, a JSONL or TSV file. Only
     new or changed documents are encoded; the change is one new generation of the index. Metadata
     (in the documents or from --metadata) must keep the types the index's fields have."""
-    from braid.engine.writer import IndexWriter
+    from braid.engine.sharded_writer import open_writer
     from braid.eval.datasets import resolve_dataset
     from braid.indexing.readers import read_corpus
 
     corpus = resolve_dataset(data, data_dir).require_corpus()
-    with IndexWriter(index_dir, _policy(max_segments, max_deleted), progress=not as_json, threads=threads) as writer:
+    with open_writer(index_dir, _policy(max_segments, max_deleted), progress=not as_json, threads=threads) as writer:
         writer.add(read_corpus(corpus, metadata_path))
     _report(writer.last_report, as_json, index_dir)
 
@@ -67,13 +67,13 @@ def add_command(
 @json_option
 def delete_command(index_dir: str, doc_ids: tuple[str, ...], ids_file: str | None, max_segments: int | None, max_deleted: float | None, as_json: bool) -> None:
     """Delete documents from INDEX_DIR by id; ids the index does not hold are reported."""
-    from braid.engine.writer import IndexWriter
+    from braid.engine.sharded_writer import open_writer
     from braid.fusion.errors import BraidError
 
     wanted = list(doc_ids) + (_read_ids(Path(ids_file)) if ids_file else [])
     if not wanted:
         raise BraidError("no document id given: name them, or pass --ids FILE")
-    with IndexWriter(index_dir, _policy(max_segments, max_deleted)) as writer:
+    with open_writer(index_dir, _policy(max_segments, max_deleted)) as writer:
         writer.delete(wanted)
     _report(writer.last_report, as_json, index_dir)
 
@@ -85,9 +85,9 @@ def compact_command(index_dir: str, as_json: bool) -> None:
     """Merge INDEX_DIR's segments into one and drop deleted documents (stored vectors are reused).
 
     Afterwards the Lucene backends can search it again."""
-    from braid.engine.writer import IndexWriter
+    from braid.engine.sharded_writer import open_writer
 
-    writer = IndexWriter(index_dir, progress=not as_json)
+    writer = open_writer(index_dir, progress=not as_json)
     try:
         report = writer.compact()
     finally:

@@ -45,7 +45,7 @@ from braid.indexing.layout import MANIFEST_NAME
 from braid.indexing.leases import Lease
 from braid.indexing.manifest import Manifest
 from braid.indexing.segments import LiveDocStore, Segment, open_segments
-from braid.indexing.shards import ShardLayout, is_sharded
+from braid.indexing.shards import ShardLayout, index_manifest, is_sharded
 from braid.indexing.tuned_fusion import stored_or_default
 
 # Up to this many queries per call, each retriever thread runs torch on one core.
@@ -132,6 +132,7 @@ class Engine:
         self._names: list[str] = list(retrievers)  # a view's subset of them
         self._ways: dict[tuple[str, ...], Choice] = {}  # `auto`'s choice per retriever set (see braid.engine.execution)
         self._ways_lock = threading.Lock()
+        self._ray: str | None = None  # a sharded index's Ray address (None: its shards in this process)
 
     def _generation(self) -> Generation:
         return self._parent._current.subset(self._names) if self._parent is not None else self._current
@@ -198,23 +199,14 @@ class Engine:
         execution: str,
         ray: str | None,
     ) -> Engine:
-        """A sharded index (braid.engine.sharded): each shard's generation read and leased here."""
-        from braid.engine.sharded import open_shards
-
-        opened: list[tuple[Manifest, Lease, list[Segment]]] = []
-        try:
-            for folder in ShardLayout.read(path).folders(path):
-                opened.append(_read_generation(folder))
-            chosen = _chosen(path, opened[0][0], retrievers, options)
-            fusion = fusion or stored_or_default(path, chosen)
-            fusion.check_retrievers(chosen)
-            manifest, opened_retrievers, docstore, hold = open_shards(path, opened, chosen, options, ray)
-        except BaseException:
-            for _, lease, _ in opened:
-                lease.release()
-            raise
-        engine = cls(path, manifest, opened_retrievers, docstore, fusion, hold, execution)
+        """A sharded index (braid.engine.sharded), searched as one."""
+        chosen = _chosen(path, index_manifest(path), retrievers, options)
+        fusion = fusion or stored_or_default(path, chosen)
+        fusion.check_retrievers(chosen)
+        generation = _sharded_generation(path, chosen, options, ray)
+        engine = cls(path, generation.manifest, generation.retrievers, generation.docstore, fusion, generation.lease, execution)
         engine._options = dict(options)
+        engine._ray = ray
         return engine
 
     def refresh(self) -> bool:
@@ -229,16 +221,19 @@ class Engine:
             stamp = _manifest_stamp(self.path)
             if stamp == self._stamp:
                 return False
-            manifest, lease, segments = _read_generation(self.path)
-            if manifest.generation == self.manifest.generation:
-                lease.release()
-                self._stamp = stamp
-                return False
-            try:
-                fresh = _open_generation(manifest, segments, list(self.retrievers), self._options, lease)
-            except BaseException:
-                lease.release()
-                raise
+            if is_sharded(self.path):  # a writer committed to one of the shards
+                fresh = _sharded_generation(self.path, list(self.retrievers), self._options, self._ray)
+            else:
+                manifest, lease, segments = _read_generation(self.path)
+                if manifest.generation == self.manifest.generation:
+                    lease.release()
+                    self._stamp = stamp
+                    return False
+                try:
+                    fresh = _open_generation(manifest, segments, list(self.retrievers), self._options, lease)
+                except BaseException:
+                    lease.release()
+                    raise
             with self._swap_lock:
                 old, self._current = self._current, fresh
                 old.retired = True
@@ -664,8 +659,27 @@ def _open_generation(
     return Generation(manifest, retrievers, docstore, lease)
 
 
-def _manifest_stamp(path: Path) -> tuple[int, int, int]:
-    """Changes whenever a writer publishes a generation (a new file is renamed over the manifest)."""
+def _sharded_generation(path: Path, chosen: Sequence[str], options: Mapping[str, Mapping[str, Any]], ray: str | None) -> Generation:
+    """The current generation of every shard, read and leased here, and the shards opened on them."""
+    from braid.engine.sharded import open_shards
+
+    opened: list[tuple[Manifest, Lease, list[Segment]]] = []
+    try:
+        for folder in ShardLayout.read(path).folders(path):
+            opened.append(_read_generation(folder))
+        manifest, retrievers, docstore, hold = open_shards(path, opened, chosen, options, ray)
+    except BaseException:
+        for _, lease, _ in opened:
+            lease.release()
+        raise
+    return Generation(manifest, retrievers, docstore, hold)
+
+
+def _manifest_stamp(path: Path) -> tuple[int, ...]:
+    """Changes whenever a writer publishes a generation (a new file is renamed over the manifest);
+    of a sharded index, whenever one of its shards' does."""
+    if is_sharded(path):
+        return tuple(value for folder in ShardLayout.read(path).folders(path) for value in _manifest_stamp(folder))
     try:
         found = os.stat(path / MANIFEST_NAME)
     except OSError:

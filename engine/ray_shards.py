@@ -1,7 +1,8 @@
 """A sharded index's shards as Ray actors (`Engine.open(..., ray=ADDRESS)`, `braid serve --ray`).
 
 One actor per shard holds that shard open (braid.engine.shard_searcher). Ray restarts an actor whose
-process dies, and the restarted actor opens its shard again; a call that was running is retried on
+process dies, and the restarted actor opens its shard again (with the arguments it was made with:
+the same generation and statistics); a call that was running is retried on
 it (`max_task_retries`), so a query during the gap waits and then succeeds. A shard that does not
 answer within `timeout` seconds, or cannot be restarted, fails the query with a ShardError naming
 it: a query never silently returns a partial result.
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from braid.engine.shard_group import ShardError
+from braid.engine.shard_group import ShardError, ShardPlan
 from braid.engine.shard_searcher import ShardSearcher
 from braid.indexing.ray_cluster import RayConnection, ray_module
 
@@ -33,6 +34,7 @@ class RayShards:
         folders: list[Path],
         retrievers: Sequence[str],
         options: Mapping[str, Mapping[str, Any]] | None,
+        plan: ShardPlan,
         address: str,
         timeout: float = TIMEOUT,
     ) -> None:
@@ -44,7 +46,11 @@ class RayShards:
         # shard count must still hold them all; SPREAD places them on as many nodes as it can.
         actor = ray.remote(num_cpus=0, max_restarts=RESTARTS, max_task_retries=RETRIES, max_concurrency=CONCURRENCY)(ShardSearcher)
         options = {name: dict(values) for name, values in (options or {}).items()}
-        self.actors = [actor.options(scheduling_strategy="SPREAD").remote(str(root), number, list(retrievers), options) for number in range(len(folders))]
+        statistics = dict(plan.statistics)
+        self.actors = [
+            actor.options(scheduling_strategy="SPREAD").remote(str(root), number, list(retrievers), options, statistics, plan.generations[number])
+            for number in range(len(folders))
+        ]
         try:
             self.pids: list[int] = self.call("pid", [() for _ in folders])
         except BaseException:

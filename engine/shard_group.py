@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from braid.engine.shard_searcher import ShardSearcher
 from braid.fusion.errors import BraidError
+from braid.indexing.term_statistics import TermStatistics
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """What every shard opens with: the generation the coordinator read, and the corpus-wide statistics of those generations."""
+
+    generations: tuple[int, ...]
+    statistics: Mapping[str, TermStatistics]
 
 
 class ShardError(BraidError):
@@ -33,12 +43,12 @@ class ShardGroup(Protocol):
 class LocalShards:
     """Every shard in this process: the sharded layout without a cluster (tests, one machine)."""
 
-    def __init__(self, root: Path, folders: list[Path], retrievers: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None) -> None:
+    def __init__(self, root: Path, folders: list[Path], retrievers: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None, plan: ShardPlan) -> None:
         self.folders = folders
         self._searchers: list[ShardSearcher] = []
         try:
             for number in range(len(folders)):
-                self._searchers.append(ShardSearcher(str(root), number, retrievers, options))
+                self._searchers.append(ShardSearcher(str(root), number, retrievers, options, plan.statistics, plan.generations[number]))
         except BaseException:
             self.close()
             raise

@@ -1,15 +1,16 @@
 """One shard of a sharded index, searched as part of the whole (in this process or as a Ray actor).
 
-It opens its shard like any index, gives its BM25 retrievers the corpus-wide statistics stored
-beside the shards, and answers by its own document ordinals with the scores lists are ranked by:
-the coordinator (braid.engine.sharded) merges the shards' lists and reports scores once.
+It opens its shard like any index, gives its BM25 retrievers the corpus-wide statistics the
+coordinator hands it, and answers by its own document ordinals with the scores lists are ranked by:
+the coordinator (braid.engine.sharded) merges the shards' lists and reports scores once. It must
+open the generation the coordinator read (a restarted actor may find a newer one: it then refuses,
+and the coordinator's next refresh opens the new generations everywhere).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,22 +18,34 @@ import numpy as np
 from braid.engine.engine import Engine
 from braid.engine.retriever import OrdinalRanking, Shardable
 from braid.fusion.errors import BraidError
-from braid.indexing.shards import ShardLayout, statistics_path
+from braid.indexing.shards import ShardLayout
 from braid.indexing.term_statistics import TermStatistics
 
 
 class ShardSearcher:
-    def __init__(self, root: str, number: int, retrievers: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        layout = ShardLayout.read(root)
+    def __init__(
+        self,
+        root: str,
+        number: int,
+        retrievers: Sequence[str],
+        options: Mapping[str, Mapping[str, Any]] | None,
+        statistics: Mapping[str, TermStatistics],
+        generation: int,
+    ) -> None:
         self.number = number
-        self.folder = layout.folders(root)[number]
+        self.folder = ShardLayout.read(root).folders(root)[number]
         self.engine = Engine.open(self.folder, retrievers, options=options, execution="serial")
-        for name, retriever in self.engine.retrievers.items():
-            if not isinstance(retriever, Shardable):
-                self.engine.close()
-                raise BraidError(f"retriever {name!r} of {self.folder} cannot be searched in shards (it gives no ranked scores to merge)")
-            if name in layout.statistics:
-                retriever.use_corpus_statistics(TermStatistics.load(statistics_path(Path(root), name)))  # type: ignore[attr-defined]
+        try:
+            if self.engine.manifest.generation != generation:
+                raise BraidError(f"{self.folder} is at generation {self.engine.manifest.generation}, the search at {generation}: refresh the engine")
+            for name, retriever in self.engine.retrievers.items():
+                if not isinstance(retriever, Shardable):
+                    raise BraidError(f"retriever {name!r} of {self.folder} cannot be searched in shards (it gives no ranked scores to merge)")
+                if name in statistics:
+                    retriever.use_corpus_statistics(statistics[name])  # type: ignore[attr-defined]
+        except BaseException:
+            self.engine.close()
+            raise
 
     def ids(self) -> list[str]:
         """The shard's live doc ids by ordinal."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,8 @@ def write_shards(source: Path, staging: Path, shards: int, label: str, progress:
     statistics = []
     for retriever, entry in manifest.retrievers.items():
         if entry.kind == "bm25":
-            _corpus_statistics(segments, entry.path).save(statistics_path(staging, retriever))
+            whole = TermDocs.combine([(TermDocs.load(segment.folder / entry.path), segment.live) for segment in segments])
+            replace(TermStatistics.of(whole), generations=(1,) * shards).save(statistics_path(staging, retriever))  # every shard is new
             statistics.append(retriever)
     if (source / FUSION_FILE).is_file():
         shutil.copyfile(source / FUSION_FILE, staging / FUSION_FILE)
@@ -111,12 +113,3 @@ def _rows(vectors: Any, mine: np.ndarray) -> Any:
     if isinstance(vectors, ImpactMatrix):
         return ImpactMatrix.combine([(vectors, mine)])
     return vectors[mine]
-
-
-def _corpus_statistics(segments: list[Segment], folder: str) -> TermStatistics:
-    """BM25's statistics over every live document: those one index of the corpus searches with."""
-    docs = TermDocs.combine([(TermDocs.load(segment.folder / folder), segment.live) for segment in segments])
-    terms = [""] * len(docs.vocabulary)
-    for term, row in docs.vocabulary.items():
-        terms[row] = term
-    return TermStatistics(docs.doc_count, docs.total_terms, terms, np.diff(docs.frequencies.indptr).astype(np.int64))

@@ -22,14 +22,16 @@ import numpy as np
 from braid.engine.doc_ordinals import DocOrdinals
 from braid.engine.registry import open_retriever
 from braid.engine.retriever import OrdinalRanking, Ranking, Retriever
-from braid.engine.shard_group import LocalShards, ShardGroup
+from braid.engine.shard_group import LocalShards, ShardGroup, ShardPlan
 from braid.engine.sparse_topk import ordinals as ordinals_of
 from braid.engine.sparse_topk import top_k
 from braid.indexing.leases import Lease
 from braid.indexing.manifest import Manifest
 from braid.indexing.metadata import merge_schemas
 from braid.indexing.segments import LiveDocStore, Segment
-from braid.indexing.shards import ShardLayout
+from braid.indexing.shards import ShardLayout, statistics_path
+from braid.indexing.term_docs import TermDocs
+from braid.indexing.term_statistics import TermStatistics
 
 
 class ShardedRetriever:
@@ -129,13 +131,14 @@ def open_shards(
     """The pieces of an Engine over the shards at `path` (each shard's generation already read and leased)."""
     layout = ShardLayout.read(path)
     folders = layout.folders(path)
+    plan = shard_plan(path, layout, opened, chosen)
     group: ShardGroup
     if ray is None:
-        group = LocalShards(path, folders, chosen, options)
+        group = LocalShards(path, folders, chosen, options, plan)
     else:
         from braid.engine.ray_shards import RayShards
 
-        group = RayShards(path, folders, chosen, options, ray)
+        group = RayShards(path, folders, chosen, options, plan, ray)
     hold = ShardsHold(group, [lease for _, lease, _ in opened])
     try:
         segments = [segment for _, _, shard_segments in opened for segment in shard_segments]
@@ -164,6 +167,30 @@ def open_shards(
         hold.release()
         raise
     return manifest, retrievers, docstore, hold
+
+
+def shard_plan(path: Path, layout: ShardLayout, opened: Sequence[tuple[Manifest, Lease, list[Segment]]], chosen: Sequence[str]) -> ShardPlan:
+    """The generations read and BM25's corpus-wide statistics over exactly them: those stored beside
+    the shards when they count the same generations, else summed from every shard's term matrix
+    (after writes to the shards)."""
+    generations = tuple(manifest.generation for manifest, _, _ in opened)
+    statistics: dict[str, TermStatistics] = {}
+    first = opened[0][0]
+    for name in chosen:
+        entry = first.retrievers[name]
+        if entry.kind != "bm25":
+            continue
+        if name in layout.statistics:
+            stored = TermStatistics.load(statistics_path(path, name))
+            if stored.generations == generations:
+                statistics[name] = stored
+                continue
+        shards = [
+            TermStatistics.of(TermDocs.combine([(TermDocs.load(segment.folder / entry.path), segment.live) for segment in segments]))
+            for _, _, segments in opened
+        ]
+        statistics[name] = TermStatistics.summed(shards, generations)
+    return ShardPlan(generations, statistics)
 
 
 def _live_ids(segments: Sequence[Segment]) -> list[str]:

@@ -68,8 +68,8 @@ class ShardLayout:
             "assignment": "crc32(doc id) mod shards",
         }
 
-    def write(self, root: Path) -> None:
-        (root / SHARDS_NAME).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+    def write(self, root: Path, name: str = SHARDS_NAME) -> None:
+        (root / name).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def read(cls, root: str | Path) -> ShardLayout:

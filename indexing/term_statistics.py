@@ -9,6 +9,7 @@ them beside the shards) every shard's BM25 scores are bit for bit those of one i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from braid.fusion.errors import BraidError
 from braid.indexing.arrays import map_arrays
+from braid.indexing.term_docs import TermDocs
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,28 @@ class TermStatistics:
     total_terms: int  # the sum of all term frequencies (Lucene's sumTotalTermFreq)
     terms: list[str]
     document_frequency: np.ndarray  # documents holding terms[i], for each i
+    generations: tuple[int, ...] = ()  # of a sharded index: each shard's generation these count
+
+    @classmethod
+    def of(cls, docs: TermDocs) -> TermStatistics:
+        """The statistics of one term matrix's documents."""
+        terms = [""] * len(docs.vocabulary)
+        for term, row in docs.vocabulary.items():
+            terms[row] = term
+        return cls(docs.doc_count, docs.total_terms, terms, np.diff(docs.frequencies.indptr).astype(np.int64))
+
+    @classmethod
+    def summed(cls, parts: Sequence[TermStatistics], generations: tuple[int, ...]) -> TermStatistics:
+        """The statistics of disjoint document sets together (a sharded index's shards)."""
+        row_of: dict[str, int] = {}
+        for part in parts:
+            for term in part.terms:
+                row_of.setdefault(term, len(row_of))
+        frequency = np.zeros(len(row_of), dtype=np.int64)
+        for part in parts:
+            rows = np.fromiter((row_of[term] for term in part.terms), dtype=np.int64, count=len(part.terms))
+            np.add.at(frequency, rows, part.document_frequency)
+        return cls(sum(part.doc_count for part in parts), sum(part.total_terms for part in parts), list(row_of), frequency, generations)
 
     def aligned(self, vocabulary: dict[str, int], where: str) -> np.ndarray:
         """Document frequencies in the row order of a shard's `vocabulary` (term -> row)."""
@@ -39,7 +63,13 @@ class TermStatistics:
     def save(self, path: Path) -> None:
         """`path`.npz (counts) and `path`.json (terms)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path.with_suffix(".npz"), doc_count=np.int64(self.doc_count), total_terms=np.int64(self.total_terms), df=self.document_frequency)
+        np.savez(
+            path.with_suffix(".npz"),
+            doc_count=np.int64(self.doc_count),
+            total_terms=np.int64(self.total_terms),
+            df=self.document_frequency,
+            generations=np.asarray(self.generations, dtype=np.int64),
+        )
         path.with_suffix(".json").write_text(json.dumps(self.terms), encoding="utf-8")
 
     @classmethod
@@ -49,4 +79,5 @@ class TermStatistics:
             terms = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError) as error:
             raise BraidError(f"{path}: cannot read corpus statistics ({error})") from None
-        return cls(int(arrays["doc_count"]), int(arrays["total_terms"]), terms, np.asarray(arrays["df"]))
+        generations = tuple(int(value) for value in arrays["generations"]) if "generations" in arrays else ()
+        return cls(int(arrays["doc_count"]), int(arrays["total_terms"]), terms, np.array(arrays["df"], dtype=np.int64), generations)

@@ -49,6 +49,7 @@ from braid.cli.web.schemas import (
 )
 from braid.engine.engine import Engine
 from braid.engine.filters import FilterError
+from braid.engine.sharded_writer import ShardedWriter, open_writer
 from braid.engine.writer import CommitReport, IndexWriter
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
@@ -204,10 +205,10 @@ def _add_write_routes(app: FastAPI, engine: Engine, token: str) -> None:
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
             raise HTTPException(status_code=401, detail="writes need the server's token: Authorization: Bearer TOKEN", headers={"WWW-Authenticate": "Bearer"})
 
-    def commit(field: str, change: Callable[[IndexWriter], None]) -> CommitReport:
+    def commit(field: str, change: Callable[[IndexWriter | ShardedWriter], None]) -> CommitReport:
         with one_at_a_time:
             try:
-                writer = IndexWriter(engine.path)
+                writer = open_writer(engine.path)
             except BraidError as error:
                 raise HTTPException(status_code=409, detail=str(error)) from error
             try:

@@ -47,3 +47,17 @@ def test_index_with_shards_equals_shard_after_index(scifact_small: Path, hybrid_
     for query in ("vitamin D deficiency", "protein folding"):
         answers = [braid("search", str(tmp_path / name), query, "-k", "20", "--json", "--dense-exact") for name in ("built", "split")]
         assert json.loads(answers[0].stdout)["hits"] == json.loads(answers[1].stdout)["hits"]
+
+
+def test_add_and_delete_on_a_sharded_index(scifact_small: Path, scifact_dir: Path, tmp_path: Path) -> None:
+    assert braid("index", str(scifact_small), "--out", str(tmp_path / "shards"), "--retrievers", "bm25", "--shards", "2").returncode == 0
+    lines = (scifact_dir / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[300:310]
+    (tmp_path / "more.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    added = braid("add", str(tmp_path / "shards"), str(tmp_path / "more.jsonl"), "--json")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["added"] == 10 and json.loads(added.stdout)["documents"] == 210
+    new_id = json.loads(lines[0])["_id"]
+    deleted = braid("delete", str(tmp_path / "shards"), new_id, "--json")
+    assert deleted.returncode == 0 and json.loads(deleted.stdout)["deleted"] == 1, deleted.stderr
+    layout = json.loads((tmp_path / "shards" / "shards.json").read_text())
+    assert sum(shard["docs"] for shard in layout["shards"]) == 209
