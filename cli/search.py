@@ -27,6 +27,7 @@ _TITLE_WIDTH = 70
     show_default=True,
     help="Skip this many hits (page 2 of 10: --offset 10); offset + k must fit in --depth.",
 )
+@click.option("--partial", is_flag=True, help="A sharded index: leave out shards that fail instead of failing (--json says which answered).")
 @filter_option
 @retrievers_option
 @search_overrides
@@ -34,23 +35,37 @@ _TITLE_WIDTH = 70
 @shard_ray_option
 @execution_option
 def search_command(
-    index_dir: str, query: str, k: int, as_json: bool, explain: bool, depth: int, offset: int, filter_text: str | None, retrievers: str | None, **overrides: Any
+    index_dir: str,
+    query: str,
+    k: int,
+    as_json: bool,
+    explain: bool,
+    depth: int,
+    offset: int,
+    partial: bool,
+    filter_text: str | None,
+    retrievers: str | None,
+    **overrides: Any,
 ) -> None:
     """Search INDEX_DIR for QUERY (plain words; Lucene syntax has no special meaning)."""
     filter_json = read_filter(filter_text)
     with open_engine(index_dir, retrievers, **overrides) as engine:
         applied = engine.apply_filter(filter_json) if filter_json is not None else None  # a bad filter fails before any search
-        hits = engine.search(query, k=k, depth=depth, offset=offset, filter=filter_json)
+        answers = _partial_answers(index_dir) if partial else None
+        hits = engine.search(query, k=k, depth=depth, offset=offset, filter=filter_json, partial=answers)
         if as_json:
             fusion = engine.fusion.applied(list(engine.retrievers)) if len(engine.retrievers) > 1 else None
             payload = {
                 "query": query, "k": k, "offset": offset, "retrievers": list(engine.retrievers), "fusion": fusion,
                 "filter": applied.to_dict() if applied else None, "hits": [hit.to_dict() for hit in hits],
+                **({"shards": answers.to_dict()} if answers is not None else {}),
             }  # fmt: skip
             click.echo(json.dumps(payload, ensure_ascii=False))
             return
         if applied is not None:
             click.echo(applied.describe())
+        if answers is not None and answers.missing:
+            click.echo(f"partial results: shard(s) {', '.join(map(str, sorted(answers.missing)))} of {answers.shards} did not answer", err=True)
         if not hits:
             click.echo("no hits")
             return
@@ -74,3 +89,13 @@ def _text_start(engine: object, doc_id: str) -> str:
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _TITLE_WIDTH else text[: _TITLE_WIDTH - 1] + "…"
+
+
+def _partial_answers(index_dir: str) -> Any:
+    from braid.engine.shard_answers import ShardAnswers
+    from braid.fusion.errors import BraidError
+    from braid.indexing.shards import ShardLayout, is_sharded
+
+    if not is_sharded(index_dir):
+        raise BraidError(f"--partial is for sharded indexes; {index_dir} is one index")
+    return ShardAnswers(len(ShardLayout.read(index_dir).shards))

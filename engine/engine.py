@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from braid.engine import fused
+from braid.engine.context_pool import ContextThreadPool
 from braid.engine.doc_ordinals import DocOrdinals
 from braid.engine.execution import (
     PROBES,
@@ -36,6 +37,7 @@ from braid.engine.filters import FilterError
 from braid.engine.hits import Hit
 from braid.engine.registry import open_retriever, retriever_kind
 from braid.engine.retriever import Ranking, Retriever, as_ordinals, filter_refused
+from braid.engine.shard_answers import ShardAnswers, accepting_partial
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.table import CandidateTable, FusedRows
@@ -501,6 +503,7 @@ class Engine:
         timings: dict[str, float] | None = None,
         offset: int = 0,
         filter: FilterSpec | None = None,
+        partial: ShardAnswers | None = None,
     ) -> dict[str, list[Hit]]:
         """Hits with titles and per-retriever explanations for many queries; a plain list of texts
         gets ids "0", "1", ... `depth` is each retriever's candidate depth before fusion; `timings`
@@ -508,7 +511,8 @@ class Engine:
         of 10 is offset=10, k=10): fusion always runs over the same `depth` candidates, so pages
         agree with one longer list, and a page past those candidates is an error, never short.
         `filter` (engine/filters.py) keeps matching documents only, in every retriever before
-        fusion; one that matches nothing gives no hits."""
+        fusion; one that matches nothing gives no hits. `partial` (a sharded index): shards that
+        fail are left out instead of failing the search, and recorded there."""
         if k <= 0:
             raise BraidError(f"k must be a positive number of hits, got {k}")
         check_page(offset, k, depth)
@@ -521,7 +525,7 @@ class Engine:
                     else "the query is empty: give at least one word to search for"
                 )
         texts = list(named.values())
-        with self._using() as generation:
+        with self._using() as generation, accepting_partial(partial):
             allowed = _allowed(generation, filter)
             pages = [hits[offset:] for hits in self._search_fused(generation, texts, offset + k, depth, True, timings, allowed)]
             titles = generation.docstore.titles(hit.doc_id for hits in pages for hit in hits)
@@ -538,8 +542,9 @@ class Engine:
         timings: dict[str, float] | None = None,
         offset: int = 0,
         filter: FilterSpec | None = None,
+        partial: ShardAnswers | None = None,
     ) -> list[Hit]:
-        return self.batch_search({"q": query}, k, depth, timings, offset, filter)["q"]
+        return self.batch_search({"q": query}, k, depth, timings, offset, filter, partial)["q"]
 
     def forget_queries(self) -> None:
         """Drop every retriever's cached query vectors, so the next search encodes from scratch."""
@@ -583,7 +588,7 @@ class Engine:
             return self._parent._threads()
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=len(self.retrievers), thread_name_prefix="braid-retriever")
+                self._pool = ContextThreadPool(max_workers=len(self.retrievers), thread_name_prefix="braid-retriever")
             return self._pool
 
     def close(self) -> None:

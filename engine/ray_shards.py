@@ -10,10 +10,12 @@ it: a query never silently returns a partial result.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from braid.engine.shard_answers import partial_answers
 from braid.engine.shard_group import ShardError, ShardPlan
 from braid.engine.shard_searcher import ShardSearcher
 from braid.indexing.ray_cluster import RayConnection, ray_module
@@ -62,19 +64,28 @@ class RayShards:
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
         pending = [None if given is None else getattr(actor, method).remote(*given) for actor, given in zip(self.actors, arguments)]
+        answers = partial_answers()
+        wait = answers.wait if answers is not None else self.timeout
+        deadline = time.monotonic() + wait
         results: list[Any] = []
         for number, reference in enumerate(pending):
             if reference is None:
                 results.append(None)
                 continue
+            where = f"shard {number} ({self.folders[number]})"
             try:
-                results.append(ray.get(reference, timeout=self.timeout))
+                results.append(ray.get(reference, timeout=max(0.0, deadline - time.monotonic())))
+                continue
             except GetTimeoutError:
-                raise ShardError(f"shard {number} ({self.folders[number]}) did not answer within {self.timeout:g} s") from None
+                failure = ShardError(f"{where} did not answer within {wait:g} s")
             except RayActorError as error:
-                raise ShardError(f"shard {number} ({self.folders[number]}) is down and was not restarted: {_first_line(error)}") from None
+                failure = ShardError(f"{where} is down and was not restarted: {_first_line(error)}")
             except RayTaskError as error:
-                raise ShardError(f"shard {number} ({self.folders[number]}): {_first_line(error.cause if error.cause else error)}") from None
+                failure = ShardError(f"{where}: {_first_line(error.cause if error.cause else error)}")
+            if answers is None:
+                raise failure
+            answers.failed(number, str(failure))
+            results.append(None)
         return results
 
     def describe(self) -> dict[str, Any]:

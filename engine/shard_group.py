@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from braid.engine.shard_answers import partial_answers
 from braid.engine.shard_searcher import ShardSearcher
 from braid.fusion.errors import BraidError
 from braid.indexing.term_statistics import TermStatistics
@@ -32,7 +33,8 @@ class ShardGroup(Protocol):
 
     def call(self, method: str, arguments: Sequence[tuple[Any, ...] | None]) -> list[Any]:
         """`method(*arguments[i])` on shard i, for every shard at once; results in shard order
-        (None for a shard whose arguments are None: it is not asked)."""
+        (None for a shard whose arguments are None: it is not asked). A shard that fails raises
+        ShardError, or, in a search accepting partial results, gives None and is recorded there."""
         ...
 
     def describe(self) -> dict[str, Any]: ...
@@ -56,12 +58,17 @@ class LocalShards:
 
     def call(self, method: str, arguments: Sequence[tuple[Any, ...] | None]) -> list[Any]:
         futures = [None if given is None else self._pool.submit(getattr(searcher, method), *given) for searcher, given in zip(self._searchers, arguments)]
+        answers = partial_answers()
         results = []
         for number, future in enumerate(futures):
             try:
                 results.append(None if future is None else future.result())
             except BraidError as error:
-                raise ShardError(f"shard {number} ({self.folders[number]}): {error}") from None
+                failure = ShardError(f"shard {number} ({self.folders[number]}): {error}")
+                if answers is None:
+                    raise failure from None
+                answers.failed(number, str(failure))
+                results.append(None)
         return results
 
     def describe(self) -> dict[str, Any]:

@@ -62,10 +62,11 @@ class ShardedRetriever:
             "search", [(self.name, list(queries), depth, None if allowed is None else allowed[start:end], encoded) for start, end in bounds]
         )
         tie_rank = self._ordinals.tie_rank
+        answered = [shard for shard, lists in enumerate(found) if lists is not None]  # all, unless partial results are accepted
         merged: list[tuple[np.ndarray, np.ndarray]] = []
         for query in range(len(queries)):
-            positions = np.concatenate([found[shard][query][0].astype(np.int64) + start for shard, (start, _) in enumerate(bounds)])
-            scores = np.concatenate([np.asarray(found[shard][query][1], dtype=np.float64) for shard in range(len(bounds))])
+            positions = np.concatenate([np.empty(0, dtype=np.int64), *(found[shard][query][0].astype(np.int64) + bounds[shard][0] for shard in answered)])
+            scores = np.concatenate([np.empty(0), *(np.asarray(found[shard][query][1], dtype=np.float64) for shard in answered)])
             best = top_k(positions, scores, depth, tie_rank)
             merged.append((positions[best], scores[best]))
         lengths = np.array([len(positions) for positions, _ in merged], dtype=np.int64)

@@ -49,11 +49,13 @@ from braid.cli.web.schemas import (
 )
 from braid.engine.engine import Engine
 from braid.engine.filters import FilterError
+from braid.engine.shard_answers import ShardAnswers
 from braid.engine.sharded_writer import ShardedWriter, open_writer
 from braid.engine.writer import CommitReport, IndexWriter
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.indexing.readers import Document as Record
+from braid.indexing.shards import ShardLayout, is_sharded
 
 PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
 SERVER_FAULT = "internal error: the index could not answer this request (the server's log has the cause)"
@@ -152,8 +154,9 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         fusion, view = _settings_for(engine, request)
         applied = view.apply_filter(request.filter) if request.filter is not None else None  # FilterError: a 422
         timings: dict[str, float] = {}
+        answers = ShardAnswers(len(ShardLayout.read(engine.path).shards)) if request.partial and is_sharded(engine.path) else None
         started = time.perf_counter()
-        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings, offset=request.offset, filter=request.filter)
+        hits = view.search(request.query, k=request.k, depth=request.depth, timings=timings, offset=request.offset, filter=request.filter, partial=answers)
         texts = engine.docstore.snippets((hit.doc_id for hit in hits), SNIPPET_CHARS)
         timings["total"] = 1000 * (time.perf_counter() - started)
         return SearchResponse(
@@ -168,6 +171,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
                 for hit in hits
             ],
             timings_ms={name: round(value, 3) for name, value in timings.items()},
+            shards=answers.to_dict() if answers is not None else None,
         )  # fmt: skip
 
     # `path`: ids may hold "/" (sent as is or as %2F). The id is only ever a key into the docstore,

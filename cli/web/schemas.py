@@ -84,6 +84,10 @@ class SearchRequest(BaseModel):
     offset: int = Field(default=0, ge=0, le=MAX_DEPTH, description="Hits to skip (pagination); offset + k must fit in depth.")
     retrievers: list[str] | None = Field(default=None, min_length=1, max_length=8)
     fusion: FusionSettings | None = None
+    partial: bool = Field(
+        default=False,
+        description="A sharded index: leave out shards that fail (the response's `shards` says which answered) instead of failing the search.",
+    )
     filter: dict[str, Any] | None = Field(
         default=None,
         description='Keep only documents whose metadata match, e.g. {"range": {"year": {"gte": 2015}}}: term, terms, range, exists, and, or, not.',
@@ -150,6 +154,7 @@ class SearchResponse(BaseModel):
     filter: FilterReport | None = None
     hits: list[SearchHit]
     timings_ms: dict[str, float] = Field(description="Wall time per retriever (they run in parallel), for fusion, and in total.")
+    shards: dict[str, object] | None = Field(default=None, description="With `partial` on a sharded index: the shards that answered and why others did not.")
 
 
 class Document(BaseModel):

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import requests
+
 from tests.support.cli import assert_one_line_error, braid
+from tests.support.server import serve
 
 
 def test_shard_then_search_and_eval_as_the_whole_index(hybrid_small_index: Path, scifact_small: Path, tmp_path: Path) -> None:
@@ -61,3 +64,13 @@ def test_add_and_delete_on_a_sharded_index(scifact_small: Path, scifact_dir: Pat
     assert deleted.returncode == 0 and json.loads(deleted.stdout)["deleted"] == 1, deleted.stderr
     layout = json.loads((tmp_path / "shards" / "shards.json").read_text())
     assert sum(shard["docs"] for shard in layout["shards"]) == 209
+
+
+def test_serve_a_sharded_index_with_partial_results_on_request(hybrid_small_index: Path, tmp_path: Path) -> None:
+    assert braid("shard", str(hybrid_small_index), "--shards", "2", "--out", str(tmp_path / "shards")).returncode == 0
+    with serve(tmp_path / "shards") as served:
+        plain = requests.post(f"{served.url}/search", json={"query": "vitamin D deficiency", "k": 5}, timeout=60).json()
+        partial = requests.post(f"{served.url}/search", json={"query": "vitamin D deficiency", "k": 5, "partial": True}, timeout=60).json()
+    assert plain["shards"] is None and len(plain["hits"]) == 5
+    assert partial["shards"] == {"shards": 2, "answered": [0, 1], "missing": {}}
+    assert [hit["doc_id"] for hit in partial["hits"]] == [hit["doc_id"] for hit in plain["hits"]]

@@ -101,3 +101,32 @@ def test_a_sharded_index_refuses_writes_and_bad_splits(sharded: Path, three_way_
     assert not (tmp_path / "one").exists() and not (tmp_path / "many").exists()
     with pytest.raises(BraidError, match="not a sharded index"):
         Engine.open(three_way_small_index, ray="local")
+
+
+def test_a_failing_shard_fails_the_search_unless_partial_results_are_accepted(sharded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from braid.engine.shard_answers import ShardAnswers
+    from braid.engine.shard_group import ShardError
+    from braid.engine.shard_searcher import ShardSearcher
+
+    layout = ShardLayout.read(sharded)
+    with Engine.open(sharded, ["bm25"]) as bm25:
+        bm25_whole = bm25.search(QUERIES[0], k=200)
+    with Engine.open(sharded) as engine:
+        real_search = ShardSearcher.search
+
+        def broken(self: ShardSearcher, *args: object) -> object:
+            if self.number == 1:
+                raise BraidError("disk read error")
+            return real_search(self, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ShardSearcher, "search", broken)
+        with pytest.raises(ShardError, match="shard 1 .*disk read error"):
+            engine.search(QUERIES[0], k=20)
+        answers = ShardAnswers(len(layout.shards))
+        partial = engine.search(QUERIES[0], k=20, partial=answers)
+        with Engine.open(sharded, ["bm25"]) as bm25:  # one retriever: the whole list without shard 1's documents
+            kept = [hit.doc_id for hit in bm25_whole if shard_of(hit.doc_id, len(layout.shards)) != 1]
+            assert [hit.doc_id for hit in bm25.search(QUERIES[0], k=20, partial=ShardAnswers(len(layout.shards)))] == kept[:20]
+    assert answers.answered == [number for number in range(len(layout.shards)) if number != 1]
+    assert list(answers.missing) == [1] and "disk read error" in answers.missing[1]
+    assert partial and all(shard_of(hit.doc_id, len(layout.shards)) != 1 for hit in partial)
