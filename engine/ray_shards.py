@@ -48,9 +48,11 @@ class RayShards:
         # shard count must still hold them all; SPREAD places them on as many nodes as it can.
         actor = ray.remote(num_cpus=0, max_restarts=RESTARTS, max_task_retries=RETRIES, max_concurrency=CONCURRENCY)(ShardSearcher)
         options = {name: dict(values) for name, values in (options or {}).items()}
-        statistics = dict(plan.statistics)
+        # In the object store, held here for as long as the shards live: a restarted actor is made
+        # again from these arguments (Ray cannot restart it once they go out of scope).
+        self._statistics = ray.put(dict(plan.statistics))
         self.actors = [
-            actor.options(scheduling_strategy="SPREAD").remote(str(root), number, list(retrievers), options, statistics, plan.generations[number])
+            actor.options(scheduling_strategy="SPREAD").remote(str(root), number, list(retrievers), options, self._statistics, plan.generations[number])
             for number in range(len(folders))
         ]
         try:

@@ -84,16 +84,16 @@ class ShardedRetriever:
         """Each given document's score, asked of the shard that holds it."""
         encoded = self._encoded(queries) if any(len(wanted) for wanted in ordinals) else None
         wanted = [np.asarray(positions, dtype=np.int64) for positions in ordinals]
-        shard_of = [np.searchsorted(self._offsets, positions, side="right") - 1 for positions in wanted]
+        owners = [np.searchsorted(self._offsets, positions, side="right") - 1 for positions in wanted]
         arguments: list[tuple[Any, ...] | None] = []
         for shard, start in enumerate(self._offsets[:-1].tolist()):
-            local = [positions[owner == shard] - start for positions, owner in zip(wanted, shard_of)]
+            local = [positions[owner == shard] - start for positions, owner in zip(wanted, owners)]
             arguments.append((self.name, list(queries), local, encoded) if any(len(rows) for rows in local) else None)
         found = self._group.call("score", arguments)
         scores = [np.zeros(len(positions)) for positions in wanted]
         for shard, answer in enumerate(found):
             if answer is not None:
-                for query, owner in enumerate(shard_of):
+                for query, owner in enumerate(owners):
                     scores[query][owner == shard] = answer[query]
         return scores
 
