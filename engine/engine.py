@@ -347,6 +347,12 @@ class Engine:
         choice = self.execution_choice()
         return {"setting": self.execution, "chosen": choice.to_dict() if choice else None}
 
+    def describe_shards(self) -> dict[str, Any] | None:
+        """A sharded index's shards as searched (how many, where, their generations); None for one index."""
+        with self._using() as generation:
+            group = getattr(generation.lease, "group", None)
+            return None if group is None else {**group.describe(), "generations": list(generation.lease.generations)}  # type: ignore[union-attr]
+
     def calibrate(self, force: bool = False) -> Choice:
         """Measure how one query's retrievers run fastest on this host (see braid.engine.execution)
         and keep the choice for `auto`: the stored one unless `force`. Searching does this by itself."""

@@ -112,9 +112,10 @@ class ShardedRetriever:
 class ShardsHold:
     """What a sharded engine's generation releases when it closes: the shards and their leases."""
 
-    def __init__(self, group: ShardGroup, leases: list[Lease]) -> None:
+    def __init__(self, group: ShardGroup, leases: list[Lease], generations: tuple[int, ...]) -> None:
         self.group = group
         self.leases = leases
+        self.generations = generations  # each shard's, as searched
 
     def release(self) -> None:
         self.group.close()
@@ -140,7 +141,7 @@ def open_shards(
         from braid.engine.ray_shards import RayShards
 
         group = RayShards(path, folders, chosen, options, plan, ray)
-    hold = ShardsHold(group, [lease for _, lease, _ in opened])
+    hold = ShardsHold(group, [lease for _, lease, _ in opened], plan.generations)
     try:
         segments = [segment for _, _, shard_segments in opened for segment in shard_segments]
         docstore = LiveDocStore(segments)

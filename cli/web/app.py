@@ -145,7 +145,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
         return Health(
             status="ok", index=engine.path.name, documents=engine.manifest.doc_count,
             retrievers=list(engine.retrievers), fusion=engine.fusion.applied(list(engine.retrievers)), fields=dict(engine.manifest.metadata), limits=limits,
-            execution=engine.describe_execution(),
+            execution=engine.describe_execution(), shards=engine.describe_shards(),
         )  # fmt: skip
 
     @app.post("/search", response_model=SearchResponse)

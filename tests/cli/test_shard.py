@@ -71,6 +71,8 @@ def test_serve_a_sharded_index_with_partial_results_on_request(hybrid_small_inde
     with serve(tmp_path / "shards") as served:
         plain = requests.post(f"{served.url}/search", json={"query": "vitamin D deficiency", "k": 5}, timeout=60).json()
         partial = requests.post(f"{served.url}/search", json={"query": "vitamin D deficiency", "k": 5, "partial": True}, timeout=60).json()
+        health = requests.get(f"{served.url}/health", timeout=60).json()
+    assert health["shards"] == {"where": "local", "shards": 2, "generations": [1, 1]} and health["documents"] == 200
     assert plain["shards"] is None and len(plain["hits"]) == 5
     assert partial["shards"] == {"shards": 2, "answered": [0, 1], "missing": {}}
     assert [hit["doc_id"] for hit in partial["hits"]] == [hit["doc_id"] for hit in plain["hits"]]
