@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from braid.engine.writer import CommitReport, IndexWriter, MergePolicy
+from braid.engine.writer import CommitReport, CommitsOnExit, IndexWriter, MergePolicy
 from braid.indexing.layout import SHARDS_NAME
 from braid.indexing.readers import Document
 from braid.indexing.shards import ShardLayout, is_sharded, shard_of
 
 
-class ShardedWriter:
+class ShardedWriter(CommitsOnExit):
     """The one writer of a sharded index: one IndexWriter (and its lock) per shard."""
 
     def __init__(self, path: str | Path, policy: MergePolicy | None = None, progress: bool = False, threads: int = 2) -> None:
@@ -86,16 +86,6 @@ class ShardedWriter:
     def close(self) -> None:
         for writer in self.writers:
             writer.close()
-
-    def __enter__(self) -> ShardedWriter:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        try:
-            if kind is None:
-                self.last_report = self.commit()
-        finally:
-            self.close()
 
 
 def open_writer(path: str | Path, policy: MergePolicy | None = None, progress: bool = False, threads: int = 2) -> IndexWriter | ShardedWriter:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -80,7 +80,30 @@ class CommitReport:
         return asdict(self)
 
 
-class IndexWriter:
+class CommitsOnExit:
+    """`with writer:` commits when the block ends (the report in `last_report`) and drops the
+    queued changes on an exception; the writer closes either way."""
+
+    last_report: CommitReport | None
+
+    def commit(self) -> CommitReport:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            if kind is None:
+                self.last_report = self.commit()
+        finally:
+            self.close()
+
+
+class IndexWriter(CommitsOnExit):
     """The one writer of an index (a lock file makes a second one fail with the holder's pid)."""
 
     def __init__(self, path: str | Path, policy: MergePolicy | None = None, progress: bool = False, threads: int = 2) -> None:
@@ -252,22 +275,12 @@ class IndexWriter:
         publish(self.path, fresh)
         return fresh
 
-    # -- context manager -------------------------------------------------------------------------
+    # -- closing ---------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the lock; queued changes not committed are dropped."""
         self.rollback()
         self._lock.release()
-
-    def __enter__(self) -> IndexWriter:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        try:
-            if kind is None:
-                self.last_report = self.commit()
-        finally:
-            self.close()
 
 
 def builder_for(kind_name: str, params: dict[str, Any], threads: int) -> BuilderFactory:
