@@ -31,9 +31,10 @@ _SIGACTION_BYTES = 512  # more than any libc's struct sigaction
 @contextmanager
 def kept_crash_handlers() -> Iterator[None]:
     """Starting Ray installs crash handlers for SIGSEGV and its kin (absl's, or Python's
-    faulthandler). Installed after the JVM's, they take the SIGSEGVs the JVM raises on purpose and
-    kill the process: Lucene's indexer died so in a process whose JVM had started before `ray.init`
-    (2 runs in 3 in one test). The handlers in place before are put back when the block ends."""
+    faulthandler), and stopping it resets them to the default action. Either way the SIGSEGVs the
+    JVM raises on purpose then kill the process: Lucene's indexer died so after `ray.init` in a
+    process whose JVM had started before, and a test suite segfaulted after `ray.shutdown`. Around
+    both, the handlers in place before are put back when the block ends."""
     libc = ctypes.CDLL(None, use_errno=True)
     saved = {}
     for number in _JVM_SIGNALS:
@@ -80,5 +81,6 @@ class RayConnection:
         self.closed = True
         RayConnection._open -= 1
         if RayConnection._open == 0 and RayConnection._started:
-            ray_module().shutdown()
+            with kept_crash_handlers():  # shutting down resets SIGSEGV to the default action
+                ray_module().shutdown()
             RayConnection._started = False

@@ -16,6 +16,7 @@ from braid.engine import Engine
 from braid.engine.shard_group import ShardError
 from braid.fusion.config import FusionConfig
 from tests.support.cli import braid
+from tests.support.ray_cluster import local_cluster
 
 ray = pytest.importorskip("ray")
 
@@ -33,14 +34,8 @@ def sharded(three_way_small_index: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def cluster(sharded: Path) -> Iterator[None]:
-    from braid.indexing.ray_cluster import kept_crash_handlers
-
-    with kept_crash_handlers():  # the JVM may have started before: keep its SIGSEGV handler first
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
-    try:
+    with local_cluster(2):
         yield
-    finally:
-        ray.shutdown()
 
 
 def test_ray_shards_answer_as_one_index(cluster: None, sharded: Path, three_way_small_index: Path) -> None:

@@ -24,22 +24,17 @@ from braid.indexing.dense_encoder import DenseEncoder
 from braid.indexing.splade_vector_files import encode_splade_to_files
 from braid.indexing.vector_files import encode_to_files
 from tests.support.cli import braid
+from tests.support.ray_cluster import local_cluster
 
 ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
 def encoding() -> Iterator[object]:
-    from braid.indexing.ray_cluster import kept_crash_handlers
     from braid.indexing.ray_encoding import RayEncoding
 
-    with kept_crash_handlers():  # the JVM may have started before: keep its SIGSEGV handler first
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
-    try:
-        with RayEncoding("auto", workers=2) as cluster:  # joins the cluster started above; leaves it running
-            yield cluster
-    finally:
-        ray.shutdown()
+    with local_cluster(2), RayEncoding("auto", workers=2) as cluster:  # joins the cluster started here; leaves it running
+        yield cluster
 
 
 def test_dense_vectors_equal_local_encoding(encoding: object, scifact_small: Path, tmp_path: Path) -> None:
