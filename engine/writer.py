@@ -109,9 +109,7 @@ class IndexWriter(CommitsOnExit):
     def __init__(self, path: str | Path, policy: MergePolicy | None = None, progress: bool = False, threads: int = 2) -> None:
         self.path = Path(path)
         if is_sharded(self.path):
-            raise BraidError(
-                f"{self.path} is a sharded index: writing to shards is not supported yet; write to the index it was split from and run `braid shard` again"
-            )
+            raise BraidError(f"{self.path} is a sharded index: write to it with braid.engine.sharded_writer.open_writer (ShardedWriter)")
         self.policy = policy or MergePolicy()
         self.progress = progress
         self.threads = threads
