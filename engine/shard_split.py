@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from braid.indexing.manifest import Manifest
 from braid.indexing.readers import Document
 from braid.indexing.segments import Segment, open_segments
 from braid.indexing.shards import ShardLayout, shard_of, statistics_path
-from braid.indexing.term_docs import TermDocs
 from braid.indexing.term_statistics import TermStatistics
 
 # Most shards an index may be split into (each is a process holding its own models when searched).
@@ -91,8 +89,7 @@ def write_shards(source: Path, staging: Path, shards: int, label: str, progress:
     statistics = []
     for retriever, entry in manifest.retrievers.items():
         if entry.kind == "bm25":
-            whole = TermDocs.combine([(TermDocs.load(segment.folder / entry.path), segment.live) for segment in segments])
-            replace(TermStatistics.of(whole), generations=(1,) * shards).save(statistics_path(staging, retriever))  # every shard is new
+            TermStatistics.of_segments(segments, entry.path, (1,) * shards).save(statistics_path(staging, retriever))  # every shard is new
             statistics.append(retriever)
     if (source / FUSION_FILE).is_file():
         shutil.copyfile(source / FUSION_FILE, staging / FUSION_FILE)

@@ -30,7 +30,6 @@ from braid.indexing.manifest import Manifest
 from braid.indexing.metadata import merge_schemas
 from braid.indexing.segments import LiveDocStore, Segment
 from braid.indexing.shards import ShardLayout, statistics_path
-from braid.indexing.term_docs import TermDocs
 from braid.indexing.term_statistics import TermStatistics
 
 
@@ -187,10 +186,7 @@ def shard_plan(path: Path, layout: ShardLayout, opened: Sequence[tuple[Manifest,
             if stored.generations == generations:
                 statistics[name] = stored
                 continue
-        shards = [
-            TermStatistics.of(TermDocs.combine([(TermDocs.load(segment.folder / entry.path), segment.live) for segment in segments]))
-            for _, _, segments in opened
-        ]
+        shards = [TermStatistics.of_segments(segments, entry.path) for _, _, segments in opened]
         statistics[name] = TermStatistics.summed(shards, generations)
     return ShardPlan(generations, statistics)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from braid.fusion.errors import BraidError
 from braid.indexing.arrays import map_arrays
+from braid.indexing.segments import Segment
 from braid.indexing.term_docs import TermDocs
 
 
@@ -35,6 +36,12 @@ class TermStatistics:
         for term, row in docs.vocabulary.items():
             terms[row] = term
         return cls(docs.doc_count, docs.total_terms, terms, np.diff(docs.frequencies.indptr).astype(np.int64))
+
+    @classmethod
+    def of_segments(cls, segments: Sequence[Segment], folder: str, generations: tuple[int, ...] = ()) -> TermStatistics:
+        """The statistics of the live documents of an index's segments (`folder`: the BM25 sub-folder)."""
+        docs = TermDocs.combine([(TermDocs.load(segment.folder / folder), segment.live) for segment in segments])
+        return replace(cls.of(docs), generations=generations)
 
     @classmethod
     def summed(cls, parts: Sequence[TermStatistics], generations: tuple[int, ...]) -> TermStatistics:
