@@ -102,12 +102,9 @@ class BM25Retriever:
 
     def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
         """`search` by document ordinal (the lucene backend's ids are mapped back)."""
-        if depth <= 0 or not queries:
-            return as_ordinals([[] for _ in queries], {})
-        if self.backend != "matrix":
+        if self.backend != "matrix" and depth > 0 and queries:
             return as_ordinals(self.search(queries, depth, allowed), self._positions())
-        query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, anserini_reported, allowed)
+        return self._ranked(queries, depth, allowed, anserini_reported)
 
     def use_corpus_statistics(self, statistics: TermStatistics) -> None:
         """Score with the statistics of a larger corpus this index is a shard of (matrix backend):
@@ -122,12 +119,18 @@ class BM25Retriever:
         tie adjustment (`report`): shards' lists merge on these."""
         if self.backend != "matrix":
             raise BraidError("a shard's BM25 searches with the matrix backend")
+        return self._ranked(queries, depth, allowed, unreported)
+
+    report = staticmethod(anserini_reported)
+
+    def _ranked(
+        self, queries: Sequence[str], depth: int, allowed: np.ndarray | None, to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> list[OrdinalRanking]:
+        """The matrix backend's lists, their ranked float32 scores mapped by `to_reported`."""
         if depth <= 0 or not queries:
             return as_ordinals([[] for _ in queries], {})
         query_matrix, weights = self._batch_weights(*self._query_matrix(queries))
-        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, unreported, allowed)
-
-    report = staticmethod(anserini_reported)
+        return rank_matrix(query_matrix, weights, depth, self._tie_rank, as_lucene_scores, to_reported, allowed)
 
     # -- matrix backend ------------------------------------------------------------------------
 

@@ -136,23 +136,26 @@ class SpladeRetriever:
 
     def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
         """`search` by document ordinal (the lucene backend's ids are mapped back)."""
-        if depth <= 0 or not queries:
-            return as_ordinals([[] for _ in queries], {})
-        if self.backend == "lucene":
+        if self.backend == "lucene" and depth > 0 and queries:
             return as_ordinals(self.search(queries, depth, allowed), self._positions())
-        query_impacts = self.encode(queries)
-        return rank_matrix(query_impacts, self._state().impacts, depth, self._tie_rank, _float32, anserini_reported, allowed)
+        return self._ranked(queries, depth, allowed, anserini_reported)
 
     def search_ranked(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
         """`search_ordinals` with the float32 scores lists are ranked by, before Anserini's per-list
         tie adjustment (`report`): shards' lists merge on these."""
         if self.backend != "matrix":
             raise BraidError("a shard's SPLADE searches with the matrix backend")
-        if depth <= 0 or not queries:
-            return as_ordinals([[] for _ in queries], {})
-        return rank_matrix(self.encode(queries), self._state().impacts, depth, self._tie_rank, _float32, unreported, allowed)
+        return self._ranked(queries, depth, allowed, unreported)
 
     report = staticmethod(anserini_reported)
+
+    def _ranked(
+        self, queries: Sequence[str], depth: int, allowed: np.ndarray | None, to_reported: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> list[OrdinalRanking]:
+        """The matrix backend's lists, their ranked float32 scores mapped by `to_reported`."""
+        if depth <= 0 or not queries:
+            return as_ordinals([[] for _ in queries], {})
+        return rank_matrix(self.encode(queries), self._state().impacts, depth, self._tie_rank, _float32, to_reported, allowed)
 
     def search_scored(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> tuple[list[OrdinalRanking], Scorer]:
         """`search_ordinals`, keeping every matched document's sum: the exact scores fusion asks
