@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from braid.engine.shard_answers import partial_answers
-from braid.engine.shard_group import ShardError, ShardPlan
+from braid.engine.shard_group import ShardError, ShardPlan, left_out
 from braid.engine.shard_searcher import ShardSearcher
 from braid.indexing.ray_cluster import RayConnection, ray_module
 
@@ -84,9 +84,7 @@ class RayShards:
                 failure = ShardError(f"{where} is down and was not restarted: {_first_line(error)}")
             except RayTaskError as error:
                 failure = ShardError(f"{where}: {_first_line(error.cause if error.cause else error)}")
-            if answers is None:
-                raise failure
-            answers.failed(number, str(failure))
+            left_out(answers, number, failure)
             results.append(None)
         return results
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from braid.engine.shard_answers import partial_answers
+from braid.engine.shard_answers import ShardAnswers, partial_answers
 from braid.engine.shard_searcher import ShardSearcher
 from braid.fusion.errors import BraidError
 from braid.indexing.term_statistics import TermStatistics
@@ -26,6 +26,13 @@ class ShardPlan:
 
 class ShardError(BraidError):
     """A shard did not answer (its process died and could not be restarted in time, or it failed)."""
+
+
+def left_out(answers: ShardAnswers | None, number: int, failure: ShardError) -> None:
+    """A shard that failed fails the search, unless it accepts partial results: then it is recorded there."""
+    if answers is None:
+        raise failure
+    answers.failed(number, str(failure))
 
 
 class ShardGroup(Protocol):
@@ -63,12 +70,11 @@ class LocalShards:
         for number, future in enumerate(futures):
             try:
                 results.append(None if future is None else future.result())
+                continue
             except BraidError as error:
                 failure = ShardError(f"shard {number} ({self.folders[number]}): {error}")
-                if answers is None:
-                    raise failure from None
-                answers.failed(number, str(failure))
-                results.append(None)
+            left_out(answers, number, failure)
+            results.append(None)
         return results
 
     def describe(self) -> dict[str, Any]:
