@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from braid.cli.options import data_dir_option, filter_option, read_filter
-from braid.indexing.config import DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
+from braid.cli.options import data_dir_option, dense_query_encoder_option, filter_option, read_filter
+from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
 
 
 @click.command("bench")
@@ -47,6 +47,7 @@ from braid.indexing.config import DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISI
     default=None,
     help="Rewrite the scores of this regression file's conditions with this run's.",
 )
+@dense_query_encoder_option
 @filter_option
 @data_dir_option
 def bench_command(
@@ -61,6 +62,7 @@ def bench_command(
     readme: str | None,
     check_path: str | None,
     record_path: str | None,
+    dense_query_encoder: str,
     filter_text: str | None,
     data_dir: str | None,
 ) -> None:
@@ -81,7 +83,13 @@ def bench_command(
     command = f"braid bench --datasets {','.join(names)} --retrievers {','.join(chosen)} --precision {precision}"
     if filter_json is not None:
         command += f" --filter '{filter_json}'"
-    settings = BenchSettings(names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision, filter_json)
+    if dense_query_encoder != DEFAULT_DENSE_QUERY_ENCODER:
+        if "dense" not in chosen:
+            raise BraidError(f"--dense-query-encoder {dense_query_encoder} needs the dense retriever in --retrievers")
+        command += f" --dense-query-encoder {dense_query_encoder}"
+    settings = BenchSettings(
+        names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision, filter_json, dense_query_encoder
+    )
     # A broken file fails before the long run.
     expected = read_regressions(Path(check_path)) if check_path else None
     recorded = read_regressions(Path(record_path)) if record_path else None

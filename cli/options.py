@@ -14,7 +14,7 @@ from braid.fusion.convex import MISSING_POLICIES
 from braid.fusion.errors import BraidError
 from braid.fusion.normalize import NORMALIZATIONS
 from braid.fusion.rrf import DEFAULT_RRF_K
-from braid.indexing.config import BACKENDS, DEFAULT_BACKEND, EXECUTIONS, BM25Config
+from braid.indexing.config import BACKENDS, DEFAULT_BACKEND, DEFAULT_DENSE_QUERY_ENCODER, DENSE_QUERY_ENCODERS, EXECUTIONS, BM25Config
 
 F = Callable[..., Any]
 
@@ -37,8 +37,30 @@ def retrievers_option(function: F) -> F:
     )(function)
 
 
+def dense_query_encoder_option(function: F) -> F:
+    return click.option(
+        "--dense-query-encoder",
+        type=click.Choice(DENSE_QUERY_ENCODERS),
+        default=DEFAULT_DENSE_QUERY_ENCODER,
+        show_default=True,
+        help="Encode dense queries with the index's model, or with it quantized to int8 (ONNX Runtime: about 2x faster; README, Cheaper query encoders).",
+    )(function)
+
+
+def dense_options(index_dir: str, query_encoder: str) -> dict[str, dict[str, Any]]:
+    """Engine.open's options for --dense-query-encoder alone (serve and bench take no other override)."""
+    if query_encoder == DEFAULT_DENSE_QUERY_ENCODER:
+        return {}
+    from braid.indexing.shards import index_manifest
+
+    if "dense" not in index_manifest(index_dir).retrievers:
+        raise BraidError(f"--dense-query-encoder {query_encoder}: {index_dir} has no dense retriever")
+    return {"dense": {"query_encoder": query_encoder}}
+
+
 def search_overrides(function: F) -> F:
     """Search-time overrides of what the index was built with, for every retriever kind."""
+    function = dense_query_encoder_option(function)
     function = click.option(
         "--splade-stopwords/--splade-keep-stopwords",
         "splade_query_stopwords",
@@ -181,6 +203,7 @@ def open_engine(
     bm25_backend: str = DEFAULT_BACKEND,
     ef_search: int | None = None,
     dense_exact: bool = False,
+    dense_query_encoder: str = DEFAULT_DENSE_QUERY_ENCODER,
     splade_backend: str = DEFAULT_BACKEND,
     splade_query_stopwords: bool | None = None,
     fusion: str | None = None,
@@ -203,10 +226,12 @@ def open_engine(
     names = split_names(retrievers)
     given: dict[str, dict[str, Any]] = {
         "bm25": {"k1": bm25_k1, "b": bm25_b, "backend": bm25_backend},
-        "dense": {"ef_search": ef_search, "exact": dense_exact or None},
+        "dense": {"ef_search": ef_search, "exact": dense_exact or None, "query_encoder": dense_query_encoder},
         "splade": {"backend": splade_backend, "query_stopwords": splade_query_stopwords},
     }
     searched = names or list(index_manifest(index_dir).retrievers)
+    if dense_query_encoder != DEFAULT_DENSE_QUERY_ENCODER and "dense" not in searched:
+        raise BraidError(f"--dense-query-encoder {dense_query_encoder}: no dense retriever is searched ({', '.join(searched)})")
     options = {name: values for name, values in given.items() if name in searched}
     if fusion_config is None:
         fusion_config = stored_or_default(index_dir, names).replace(

@@ -7,7 +7,7 @@ import socket
 
 import click
 
-from braid.cli.options import execution_option, shard_ray_option
+from braid.cli.options import dense_options, dense_query_encoder_option, execution_option, shard_ray_option
 from braid.fusion.errors import BraidError
 
 
@@ -47,6 +47,7 @@ from braid.fusion.errors import BraidError
     help="At most N open connections (idle ones count) and N requests in progress; past it, requests get 503.",
 )
 @execution_option
+@dense_query_encoder_option
 @shard_ray_option
 @click.option("--writable", is_flag=True, help="Also serve POST /docs (add or replace documents) and DELETE /docs/{id}, for clients with the token.")
 @click.option(
@@ -64,6 +65,7 @@ def serve_command(
     request_timeout: int,
     limit_concurrency: int,
     execution: str | None,
+    dense_query_encoder: str,
     ray: str | None,
     writable: bool,
     token: str | None,
@@ -82,7 +84,7 @@ def serve_command(
         raise BraidError("--writable needs a token: set BRAID_WRITE_TOKEN (or pass --token)")
     listener = _listen(host, port)  # first: a port in use fails now, before anything loads
     try:
-        engine = Engine.open(index_dir, execution=execution, ray=ray)
+        engine = Engine.open(index_dir, execution=execution, ray=ray, options=dense_options(index_dir, dense_query_encoder))
         try:
             click.echo(f"loading models for {', '.join(engine.retrievers)} ...", err=True)
             engine.search("warm up", k=1)  # models and index files load now, not on the first request

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -17,9 +17,14 @@ from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, a
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
 from braid.fusion.errors import BraidError
 from braid.indexing.arrays import load_array
-from braid.indexing.config import DenseConfig
+from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DENSE_QUERY_ENCODERS, DenseConfig
 from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.int8_query_encoder import Int8QueryEncoder
 from braid.indexing.layout import EMBEDDINGS_FILE, HNSW_FILE
+
+
+class QueryEncoder(Protocol):
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class DenseRetriever:
@@ -36,20 +41,25 @@ class DenseRetriever:
         dimension: int,
         doc_ids: Callable[[], Sequence[str]],
         exact: bool = False,
-        encoder: DenseEncoder | None = None,
+        encoder: QueryEncoder | None = None,
         parts: Sequence[Part] = (),
         filter_search: str = "auto",
+        query_encoder: str = DEFAULT_DENSE_QUERY_ENCODER,
     ) -> None:
         """`parts`: every segment's live documents, searched as one (see BM25Retriever); each segment
-        keeps its own HNSW graph, with deleted vectors marked so that search never returns them."""
+        keeps its own HNSW graph, with deleted vectors marked so that search never returns them.
+        `query_encoder`: "model" (the index's) or "int8" (braid.indexing.int8_query_encoder)."""
         self.folder = Path(folder)
         self._parts = tuple(parts)
         self.config = config
         self.dimension = dimension
         self.exact = exact
         self.filter_search = filter_search
+        if query_encoder not in DENSE_QUERY_ENCODERS:
+            raise BraidError(f"dense query_encoder must be one of {', '.join(DENSE_QUERY_ENCODERS)}, got {query_encoder!r}")
+        self.query_encoder = query_encoder
         self._doc_ids_source = doc_ids
-        self._encoder = encoder or shared_encoder(DenseEncoder, config)
+        self._encoder: QueryEncoder = encoder or (shared_encoder(Int8QueryEncoder, config) if query_encoder == "int8" else shared_encoder(DenseEncoder, config))
         self._lock = threading.Lock()
         self._vectors: np.ndarray | None = None
         self._graphs: list[tuple[Any, np.ndarray, int]] | None = None  # per segment: graph, label -> position, live count
@@ -283,7 +293,8 @@ def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 def open_dense(request: OpenRequest) -> DenseRetriever:
     """Search-time options: `ef_search` (HNSW breadth), `exact` (scan every vector instead),
-    `filter_search` (filtered queries: auto, scan or hnsw; see filtered_fetch)."""
+    `filter_search` (filtered queries: auto, scan or hnsw; see filtered_fetch), `query_encoder`
+    (model or int8)."""
     params = dict(request.entry.params)
     dimension = int(params.pop("dimension"))
     config = DenseConfig.from_dict(params)
@@ -294,5 +305,5 @@ def open_dense(request: OpenRequest) -> DenseRetriever:
         raise BraidError(f"dense filter_search must be one of {', '.join(FILTER_SEARCHES)}, got {filter_search!r}")
     return DenseRetriever(
         request.folder, config, dimension, doc_ids=request.doc_ids, exact=bool(request.options.get("exact", False)), parts=request.parts,
-        filter_search=filter_search,
+        filter_search=filter_search, query_encoder=str(request.options.get("query_encoder", DEFAULT_DENSE_QUERY_ENCODER)),
     )  # fmt: skip

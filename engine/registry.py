@@ -50,7 +50,7 @@ BUILT_IN: dict[str, RetrieverKind] = {
     for kind in (
         RetrieverKind("bm25", BM25Config, BM25Builder, open_bm25, ("k1", "b", "backend"), segmented=True),
         RetrieverKind("splade", SpladeConfig, SpladeBuilder, open_splade, ("backend", "query_stopwords"), segmented=True),
-        RetrieverKind("dense", DenseConfig, DenseBuilder, open_dense, ("ef_search", "exact", "filter_search"), segmented=True),
+        RetrieverKind("dense", DenseConfig, DenseBuilder, open_dense, ("ef_search", "exact", "filter_search", "query_encoder"), segmented=True),
     )
 }
 

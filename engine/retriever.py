@@ -90,7 +90,7 @@ def retriever_settings(retriever: object) -> dict[str, Any]:
     reported score, and what a stored per-host choice depends on."""
     config = getattr(retriever, "config", None)
     settings = config.to_dict() if config is not None else {}
-    for option in ("backend", "exact"):
+    for option in ("backend", "exact", "query_encoder"):
         if hasattr(retriever, option):
             settings[option] = getattr(retriever, option)
     return settings

@@ -5,8 +5,10 @@ Each variant replaces the dense and SPLADE query encoders of an open index (docu
 as built) and runs the dataset's whole test split: nDCG@10 and Recall@100 of dense alone, SPLADE
 alone and the default fused search, and each encoder's single-query time (cold, p50). Vector
 cosine says little about rankings; this says what a user would lose. Variants: the index's own
-precision (`auto`: bfloat16 where the CPU has it), float32, int8 dynamic quantization of every
-linear layer (per tensor, and per output channel), and queries cut at 32 tokens.
+precision (`auto`: bfloat16 where the CPU has it), float32, braid's int8 dense query encoder
+(`query_encoder="int8"`: ONNX Runtime, per output channel; SPLADE as built), torch's int8 dynamic
+quantization of every linear layer of both models (per tensor, and per output channel: experiments
+on a deprecated torch API, not offered), and queries cut at 32 tokens.
 """
 
 from __future__ import annotations
@@ -25,21 +27,26 @@ from braid.eval.datasets import resolve_dataset
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import evaluate
 from braid.eval.report import machine, write_json
+from braid.fusion.config import FusionConfig
 from braid.fusion.types import EVAL_DEPTH
 from braid.indexing.dense_encoder import DenseEncoder
+from braid.indexing.int8_query_encoder import Int8QueryEncoder
 from braid.indexing.sparse_encoder import SpladeEncoder
 from braid.indexing.traced import SingleTextTrace
 
 METRICS = ("ndcg@10", "recall@100")
 ENCODERS = {"dense": DenseEncoder, "splade": SpladeEncoder}
-VARIANTS = ("as built", "float32", "int8 per tensor", "int8 per channel", "query max length 32")
+BRAID_INT8 = "int8 dense (onnx runtime)"
+VARIANTS = ("as built", "float32", BRAID_INT8, "int8 per tensor", "int8 per channel", "query max length 32")
 LATENCY_QUERIES = 150
 
 
 def variant_encoder(variant: str, kind: str, config: Any) -> Any:
     """A loaded query encoder of `kind` built from the index's `config`, changed as `variant` says."""
-    if variant == "as built":
+    if variant == "as built" or (variant == BRAID_INT8 and kind == "splade"):
         encoder = ENCODERS[kind](config)
+    elif variant == BRAID_INT8:
+        encoder = Int8QueryEncoder(config)
     elif variant == "query max length 32":
         encoder = ENCODERS[kind](dataclasses.replace(config, max_seq_length=32))
     else:
@@ -87,7 +94,7 @@ def measure_dataset(engine: Engine, dataset: Any, variants: Sequence[str], say: 
         for kind, encoder in kinds.items():
             retriever: Any = engine.retrievers[kind]
             retriever._encoder = encoder  # the experiment's swap; documents untouched
-        for method, view in {"dense": engine.view(["dense"]), "splade": engine.view(["splade"]), "fused": engine}.items():
+        for method, view in {"dense": engine.view(["dense"], FusionConfig()), "splade": engine.view(["splade"], FusionConfig()), "fused": engine}.items():
             engine.forget_queries()
             scores = evaluate(view.run(test.queries, depth=EVAL_DEPTH), test.qrels, METRICS).means
             row["metrics"][method] = {name: round(value, 4) for name, value in scores.items()}

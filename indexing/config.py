@@ -61,6 +61,13 @@ def check_backend(kind: str, backend: str) -> None:
         raise BraidError(f"unknown {kind} backend {backend!r}; choose from {', '.join(BACKENDS)}")
 
 
+# How the dense retriever encodes queries (an option at search time, not stored): the index's own
+# model and precision, or that model quantized to int8 and run by ONNX Runtime
+# (braid.indexing.int8_query_encoder: faster, rankings within what bench_query_encoders measures).
+DENSE_QUERY_ENCODERS = ("model", "int8")
+DEFAULT_DENSE_QUERY_ENCODER = "model"
+
+
 # How one query's retrievers run (braid.engine.execution): measured per host, in threads, one after
 # another, or the query encoders one after another beside the cheap retrievers. Default: the
 # environment's BRAID_EXECUTION, else auto.

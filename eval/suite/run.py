@@ -28,7 +28,7 @@ from braid.eval.tuning import tune_fusion
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.types import EVAL_DEPTH
-from braid.indexing.config import DEFAULT_PRECISION
+from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION
 from braid.indexing.tuned_fusion import write_tuned
 
 BEIR_METRICS: tuple[str, ...] = ("ndcg@10", "recall@100", "mrr@10", "map")
@@ -49,6 +49,7 @@ class BenchSettings:
     command: str = "braid bench"
     precision: str = DEFAULT_PRECISION  # of the dense and SPLADE encodings
     filter: str | None = None  # every method searches only the documents this filter keeps
+    dense_query_encoder: str = DEFAULT_DENSE_QUERY_ENCODER  # the index's model, or int8 (a search-time option)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
     if len(settings.retrievers) > 1:
         methods.append(label_free_method(settings.retrievers))  # what an index without fusion.json searches with
     tuning_report = None
-    with Engine.open(index_dir, settings.retrievers, fusion=FusionConfig()) as engine:
+    options = {"dense": {"query_encoder": settings.dense_query_encoder}} if "dense" in settings.retrievers else {}
+    with Engine.open(index_dir, settings.retrievers, fusion=FusionConfig(), options=options) as engine:
         if len(settings.retrievers) > 1 and dataset_plan.tuning_split:
             step(f"tune fusion on {dataset_plan.tuning_split}")
             tuning = tune_fusion(

@@ -197,3 +197,15 @@ def test_bad_fusion_options_are_one_line(three_way_small_index: Path) -> None:
     assert_one_line_error(braid("search", index, "q", "--weights", "colbert=1"), "'colbert'", "bm25, splade, dense")
     assert_one_line_error(braid("search", index, "q", "--retrievers", "bm25,colbert"), "'colbert'", "bm25, splade, dense")
     assert braid("search", index, "q", "--norm", "softmax").returncode == 2  # click lists the choices
+
+
+def test_dense_query_encoder_option(three_way_small_index: Path, scifact_slice_index: Path) -> None:
+    index = str(three_way_small_index)
+    found = {}
+    for encoder in ("model", "int8"):
+        result = braid("search", index, "vitamin D and bone density", "-k", "5", "--retrievers", "dense", "--dense-query-encoder", encoder, "--json")
+        assert result.returncode == 0, result.stderr
+        found[encoder] = [hit["doc_id"] for hit in json.loads(result.stdout)["hits"]]
+    assert len(found["int8"]) == 5 and len(set(found["int8"]) & set(found["model"])) >= 4, found
+    assert_one_line_error(braid("search", str(scifact_slice_index), "q", "--dense-query-encoder", "int8"), "--dense-query-encoder int8", "no dense retriever")
+    assert braid("search", index, "q", "--dense-query-encoder", "fp16").returncode == 2  # click lists the choices

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from braid.engine import BraidError, Engine
+from braid.engine.retriever import retriever_settings
 from braid.indexing.models import resolve_model
 from braid.indexing.readers import read_queries
 
@@ -106,3 +107,26 @@ def test_single_query_trace_equals_the_eager_batch(queries: list[str]) -> None:
     one_by_one = np.vstack([encoder.encode_queries([query]) for query in queries[:12]])
     assert encoder._trace._traced is not None  # the single-text path really ran traced
     assert np.abs(batch - one_by_one).max() < 1e-5
+
+
+def test_int8_query_encoder_keeps_the_rankings_of_the_model(hybrid_small_index: Path, scifact_small: Path, embedding_cache_dir: Path) -> None:
+    from braid.eval.datasets import resolve_dataset
+    from braid.eval.metrics import evaluate
+
+    split = resolve_dataset(str(scifact_small)).load_split("test")
+    with (
+        Engine.open(hybrid_small_index, retrievers=["dense"]) as model,
+        Engine.open(hybrid_small_index, retrievers=["dense"], options={"dense": {"query_encoder": "int8"}}) as int8,
+    ):
+        assert retriever_settings(int8.retrievers["dense"])["query_encoder"] == "int8"
+        assert retriever_settings(model.retrievers["dense"])["query_encoder"] == "model"
+        ours, theirs = int8.run(split.queries, depth=100), model.run(split.queries, depth=100)
+    overlap = np.mean([len({doc for doc, _ in ours[query][:10]} & {doc for doc, _ in theirs[query][:10]}) / 10 for query in split.queries])
+    assert overlap >= 0.9, overlap
+    quality = {name: evaluate(run, split.qrels).means["ndcg@10"] for name, run in {"int8": ours, "model": theirs}.items()}
+    assert abs(quality["int8"] - quality["model"]) < 0.02, quality
+
+
+def test_unknown_query_encoder_is_refused(hybrid_small_index: Path) -> None:
+    with pytest.raises(BraidError, match="^dense query_encoder must be one of model, int8, got 'fp16'$"):
+        Engine.open(hybrid_small_index, retrievers=["dense"], options={"dense": {"query_encoder": "fp16"}})
