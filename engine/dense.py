@@ -229,9 +229,14 @@ class DenseRetriever:
         return [dict(zip(wanted, found.tolist())) for wanted, found in zip(doc_ids, values)]
 
     def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """`score` by ordinal (position in the live doc ids)."""
+        """`score` by ordinal (position in the live doc ids). A batch that asks for enough of the
+        index's documents gets them from one product over every vector (see _FULL_PRODUCT_RATIO)."""
         vectors, _, _ = self._state()
         query_vectors = self.encode(queries)
+        asked = sum(len(rows) for rows in ordinals)
+        if len(queries) > 1 and asked and len(vectors) * len(queries) <= _FULL_PRODUCT_RATIO * asked:
+            every = all_inner_products(vectors, query_vectors)
+            return [every[number, rows].astype(np.float64) for number, rows in enumerate(ordinals)]
         return [inner_products(vectors[rows], query).astype(np.float64) if len(rows) else np.empty(0) for query, rows in zip(query_vectors, ordinals)]
 
     def _exact_one(self, vectors: np.ndarray, query: np.ndarray, depth: int) -> OrdinalRanking:
@@ -277,6 +282,13 @@ def filtered_fetch(matching: int, live: int, depth: int, plan: str = "auto") -> 
 
 # Rows per block of inner_products: bounds the float64 copy.
 _BLOCK = 65536
+# Exact scores for a batch of queries come from one product with every stored vector when that is
+# at most this many times the scores asked for: gathering scattered rows costs about as much per
+# value as a matrix product does for ten (SciFact, 300 queries at depth 1000: ~920 asked of 5,183
+# per query; 0.40 -> ~0.1 ms a query).
+_FULL_PRODUCT_RATIO = 8
+# Rows per block of all_inner_products: its float64 copy of the vectors stays under ~25 MB at 384-d.
+_PRODUCT_BLOCK = 8192
 
 
 def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -289,6 +301,17 @@ def inner_products(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     query64 = query.astype(np.float64)
     blocks = [np.asarray(vectors[start : start + _BLOCK], dtype=np.float64) @ query64 for start in range(0, len(vectors), _BLOCK)]
     return np.concatenate(blocks).astype(np.float32) if blocks else np.empty(0, dtype=np.float32)
+
+
+def all_inner_products(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Every stored vector's inner product with every query (queries x vectors), summed in float64
+    and rounded to float32 like inner_products: the same values, whichever of the two computed them."""
+    queries64 = queries.astype(np.float64)
+    found = np.empty((len(queries), len(vectors)), dtype=np.float32)
+    for start in range(0, len(vectors), _PRODUCT_BLOCK):
+        block = np.asarray(vectors[start : start + _PRODUCT_BLOCK], dtype=np.float64)
+        found[:, start : start + len(block)] = queries64 @ block.T
+    return found
 
 
 def open_dense(request: OpenRequest) -> DenseRetriever:

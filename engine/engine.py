@@ -42,6 +42,7 @@ from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.table import CandidateTable, FusedRows
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, FusedHit
+from braid.indexing.host import all_cores
 from braid.indexing.integrity import check_sizes
 from braid.indexing.layout import MANIFEST_NAME
 from braid.indexing.leases import Lease
@@ -323,7 +324,7 @@ class Engine:
         """`search(retriever, queries, depth, allowed)` of every retriever, all at once."""
         if len(retrievers) == 1:
             ((name, retriever),) = retrievers.items()
-            return {name: _timed(timings, name, search, retriever, queries, depth, allowed)}
+            return {name: _timed(timings, name, _with_torch_threads, None, search, retriever, queries, depth, allowed)}
         if len(queries) > FEW_QUERIES:  # each retriever spreads its batch over every core
             return _in_batch_threads(retrievers, timings, search, queries, depth, allowed)
         pool = self._threads()
@@ -742,7 +743,10 @@ def _in_batch_threads(
     for a batch (every core) lives as long as its thread, and a live one slows torch in every other
     thread (see _with_torch_threads), such as the single queries that follow an evaluation run."""
     with ContextThreadPool(max_workers=len(retrievers), thread_name_prefix="braid-batch") as pool:
-        futures = {name: pool.submit(_timed, timings, name, search, retriever, queries, depth, allowed) for name, retriever in retrievers.items()}
+        futures = {
+            name: pool.submit(_timed, timings, name, _with_torch_threads, None, search, retriever, queries, depth, allowed)
+            for name, retriever in retrievers.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -760,14 +764,17 @@ _TORCH_THREADS = threading.local()
 
 
 def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args: Any) -> Any:
-    """Run `function` with torch's intra-op threads for this thread set to `threads` (None: as is).
+    """Run `function` with torch's intra-op threads for this thread set to `threads` (None: every core).
 
-    Only the engine's own retriever threads ask for a number, and it is set once per thread and
-    left: setting it back up keeps an OpenMP team alive in that thread, and while one lives torch's
-    parallel work in every other thread slows down (one query's MiniLM encoding in the calling
-    thread 3.6 -> 9.4 ms, Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread."""
+    Set once per thread and left: each thread the engine runs a retriever in always wants the same
+    number (its own retriever threads one, batch threads and the calling thread every core). Setting
+    a retriever thread back up after each query kept an OpenMP team alive there, and while one lives
+    torch in every other thread slows down (one query's MiniLM encoding in the calling thread 3.6 ->
+    9.4 ms, Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread, but a new thread
+    starts from the last one set anywhere: hence every core is set explicitly, never assumed."""
     torch = sys.modules.get("torch")
-    if threads is not None and torch is not None and getattr(_TORCH_THREADS, "threads", None) != threads:
-        torch.set_num_threads(threads)
-        _TORCH_THREADS.threads = threads
+    wanted = threads or all_cores()
+    if torch is not None and getattr(_TORCH_THREADS, "threads", None) != wanted:
+        torch.set_num_threads(wanted)
+        _TORCH_THREADS.threads = wanted
     return function(*args)

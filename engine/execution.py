@@ -35,7 +35,7 @@ STORE_NAME = "execution.json"
 # Probe queries per way of running (after one warm-up round): enough for a stable median.
 PROBES = 15
 
-# Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: as is).
+# Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: every core).
 RunOne = Callable[[str, int | None], Any]
 
 

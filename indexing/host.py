@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import platform
+
+
+def all_cores() -> int:
+    """torch's intra-op threads wherever braid wants the whole machine (model loading, batches,
+    one query's encoder run in the calling thread)."""
+    return os.cpu_count() or 1
 
 
 def cpu_model() -> str:

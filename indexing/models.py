@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from braid.fusion.errors import BraidError
+from braid.indexing.host import all_cores
 
 # Hub name -> (package that ships the weights, folder inside it). Located without importing the package.
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
@@ -90,7 +91,7 @@ def load_on_cpu(model_class: Callable[..., Model], resolved: str, name: str, pre
     and lists the models available locally."""
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(all_cores())
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     try:
         with quiet_model_loading():

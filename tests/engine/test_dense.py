@@ -130,3 +130,17 @@ def test_int8_query_encoder_keeps_the_rankings_of_the_model(hybrid_small_index: 
 def test_unknown_query_encoder_is_refused(hybrid_small_index: Path) -> None:
     with pytest.raises(BraidError, match="^dense query_encoder must be one of model, int8, got 'fp16'$"):
         Engine.open(hybrid_small_index, retrievers=["dense"], options={"dense": {"query_encoder": "fp16"}})
+
+
+def test_exact_scores_of_a_batch_equal_those_asked_one_query_at_a_time(hybrid_small_index: Path, queries: list[str]) -> None:
+    """A batch asking for most documents is scored by one product over every vector, a single query
+    by gathering its rows: both sum in float64, so they give the same float32 values."""
+    rng = np.random.default_rng(7)
+    with Engine.open(hybrid_small_index, retrievers=["dense"]) as engine:
+        retriever = engine.retrievers["dense"]
+        documents = len(engine.docstore.ids())
+        wanted = [rng.choice(documents, size=documents // 2, replace=False) for _ in queries[:30]]
+        together = retriever.score_ordinals(queries[:30], wanted)
+        alone = [retriever.score_ordinals([query], [rows])[0] for query, rows in zip(queries[:30], wanted)]
+    for batch, single in zip(together, alone):
+        np.testing.assert_array_equal(batch, single)

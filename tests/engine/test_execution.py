@@ -149,3 +149,19 @@ def test_the_cli_and_http_take_and_show_the_setting(three_way_small_index: Path,
     assert refused.returncode == 2 and "'fast' is not one of" in refused.stderr
     with Engine.open(three_way_small_index, execution="overlap") as engine, TestClient(create_app(engine)) as client:
         assert client.get("/health").json()["execution"] == {"setting": "overlap", "chosen": None}
+
+
+def test_torch_threads_are_set_per_thread_and_batches_get_every_core() -> None:
+    """Retriever threads run torch on one core; batch threads and the calling thread on every core,
+    even after a retriever thread set one (torch starts a new thread from the last setting anywhere)."""
+    import torch
+
+    from braid.engine import engine as engine_module
+    from braid.indexing.host import all_cores
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(engine_module._with_torch_threads, 1, torch.get_num_threads).result() == 1
+        assert pool.submit(torch.get_num_threads).result() == 1  # left as set: no team kept alive by setting it back
+    batch = engine_module._in_batch_threads({"a": Cheap(), "b": Cheap()}, None, lambda *_: torch.get_num_threads(), ["q"] * 20, 10, None)
+    assert batch == {"a": all_cores(), "b": all_cores()}
+    assert engine_module._with_torch_threads(None, torch.get_num_threads) == all_cores()
