@@ -760,21 +760,17 @@ def _timed(timings: dict[str, float] | None, name: str, function: Callable[..., 
         timings[name] = 1000 * (time.perf_counter() - started)
 
 
-_TORCH_THREADS = threading.local()
-
-
 def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args: Any) -> Any:
     """Run `function` with torch's intra-op threads for this thread set to `threads` (None: every core).
 
-    Set once per thread and left: each thread the engine runs a retriever in always wants the same
-    number (its own retriever threads one, batch threads and the calling thread every core). Setting
-    a retriever thread back up after each query kept an OpenMP team alive there, and while one lives
-    torch in every other thread slows down (one query's MiniLM encoding in the calling thread 3.6 ->
-    9.4 ms, Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread, but a new thread
+    Set, never set back: each thread the engine runs a retriever in always wants the same number
+    (its own retriever threads one, batch threads and the calling thread every core). A retriever
+    thread set back to every core after its query (or by a model loading there) slowed torch in
+    every other thread while it lived: one query's MiniLM encoding in the calling thread 3.6 -> 9.4
+    ms (Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread, but a new thread
     starts from the last one set anywhere: hence every core is set explicitly, never assumed."""
     torch = sys.modules.get("torch")
     wanted = threads or all_cores()
-    if torch is not None and getattr(_TORCH_THREADS, "threads", None) != wanted:
+    if torch is not None and torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
-        _TORCH_THREADS.threads = wanted
     return function(*args)

@@ -33,8 +33,14 @@ class BuildContext:
     encoding: DocumentEncoding | None = None
 
     def document_encoder(self, local: Any) -> Any:
-        """What encodes this build's documents: `local`, or its twin on the encoding's workers."""
-        return local if self.encoding is None else self.encoding.wrap(local)
+        """What encodes this build's documents: `local` (on every core of this thread), or its twin
+        on the encoding's workers."""
+        if self.encoding is None:
+            from braid.indexing.models import use_every_core
+
+            use_every_core()
+            return local
+        return self.encoding.wrap(local)
 
     def doc_ids(self) -> list[str]:
         """The corpus's ids in docstore order: the order of every sub-index's rows."""

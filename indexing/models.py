@@ -86,18 +86,28 @@ Model = TypeVar("Model")
 
 def load_on_cpu(model_class: Callable[..., Model], resolved: str, name: str, precision: str) -> Model:
     """`model_class(resolved)` (a sentence-transformers class, e.g. SentenceTransformer) on the CPU,
-    its weights in `precision` ("bfloat16", else float32), torch using every core, loaded quietly and
-    one at a time (quiet_model_loading). A failure to load names the model as configured (`name`)
-    and lists the models available locally."""
+    its weights in `precision` ("bfloat16", else float32), loaded quietly and one at a time
+    (quiet_model_loading). A failure to load names the model as configured (`name`) and lists the
+    models available locally. Torch's threads are left as the loading thread has them: a model
+    loads at its first query, maybe in one of the engine's one-core retriever threads."""
     import torch
 
-    torch.set_num_threads(all_cores())
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     try:
         with quiet_model_loading():
             return model_class(resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
     except (OSError, ValueError) as error:
         raise model_not_found(name, " ".join(str(error).split())[:300]) from error
+
+
+def use_every_core() -> None:
+    """Torch's intra-op threads for the calling thread set to every core (documents are encoded in
+    batches that spread), unless already so. Per thread; a new thread starts from the last setting
+    made anywhere, which may be the one core of a search's retriever thread."""
+    import torch
+
+    if torch.get_num_threads() != all_cores():
+        torch.set_num_threads(all_cores())
 
 
 def model_not_found(name: str, reason: str) -> BraidError:
