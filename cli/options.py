@@ -141,8 +141,8 @@ def execution_option(function: F) -> F:
         "--execution",
         type=click.Choice(EXECUTIONS),
         default=None,
-        help="How one query's retrievers run: measured per host (auto), threads, serial, or encoders serially beside "
-        "the cheap retrievers (overlap). Default: env BRAID_EXECUTION, else auto.",
+        help="How one query's retrievers run: measured per host (auto), threads, serial, encoders serially beside "
+        "the cheap retrievers (overlap), or encoders at once, then every search (encode-ahead). Default: env BRAID_EXECUTION, else auto.",
     )(function)
 
 

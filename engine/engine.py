@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from braid.engine.execution import (
     PROBES,
     Choice,
     candidates,
+    encodes_ahead,
     encodes_queries,
     measure,
     probe_queries,
@@ -36,7 +37,7 @@ from braid.engine.filter_mask import AppliedFilter, FilterMasks
 from braid.engine.filters import FilterError
 from braid.engine.hits import Hit
 from braid.engine.registry import open_retriever, retriever_kind
-from braid.engine.retriever import Ranking, Retriever, as_ordinals, filter_refused
+from braid.engine.retriever import EncodesAhead, Ranking, Retriever, as_ordinals, filter_refused
 from braid.engine.shard_answers import ShardAnswers, accepting_partial
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
@@ -168,7 +169,7 @@ class Engine:
         `options` overrides, per retriever, what the index was built with, for this engine only:
         e.g. {"bm25": {"k1": 1.2, "backend": "lucene"}, "dense": {"ef_search": 50, "exact": True},
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
-        `execution` says how one query's retrievers run (auto, threads, serial, overlap; default
+        `execution` says how one query's retrievers run (auto, threads, serial, overlap, encode-ahead; default
         BRAID_EXECUTION, else auto: measured once per host, see braid.engine.execution).
         A sharded index (`braid shard`) is searched as one: its shards in this process, or with
         `ray` (a cluster address, `auto` or `local`) one Ray actor per shard (braid.engine.sharded).
@@ -330,10 +331,19 @@ class Engine:
         pool = self._threads()
         way = self._single_query_way(retrievers, search)
 
+        encoding_ms: dict[str, float] = {}
+
         def run_one(name: str, threads: int | None) -> Any:
             return _timed(timings, name, _with_torch_threads, threads, search, retrievers[name], queries, depth, allowed)
 
-        return run_all(way, list(retrievers), [encodes_queries(retriever) for retriever in retrievers.values()], run_one, pool)
+        def encode_one(name: str) -> None:
+            _timed(encoding_ms, name, _encode_ahead, retrievers[name], queries)
+
+        found = run_all(way, list(retrievers), _flags(encodes_queries, retrievers), run_one, pool, encode_one, _flags(encodes_ahead, retrievers))
+        if timings is not None:  # a retriever's time includes its query's encoding, wherever that ran
+            for name, milliseconds in encoding_ms.items():
+                timings[name] = timings.get(name, 0.0) + milliseconds
+        return found
 
     def execution_choice(self, retrievers: Sequence[str] | None = None) -> Choice | None:
         """What `auto` chose for these retrievers (default: this engine's) and the timings behind
@@ -386,10 +396,13 @@ class Engine:
         queries = probe_queries([titles.get(doc) or openings.get(doc, "") for doc in picked])
         pool = self._threads()
         names = list(retrievers)
-        expensive = [encodes_queries(retriever) for retriever in retrievers.values()]
+        expensive, ahead = _flags(encodes_queries, retrievers), _flags(encodes_ahead, retrievers)
 
         def search_once(way: str, query: str) -> None:
-            run_all(way, names, expensive, lambda name, threads: _with_torch_threads(threads, search, retrievers[name], [query], SEARCH_DEPTH, None), pool)
+            run_all(
+                way, names, expensive, lambda name, threads: _with_torch_threads(threads, search, retrievers[name], [query], SEARCH_DEPTH, None), pool,
+                lambda name: _encode_ahead(retrievers[name], [query]), ahead,
+            )  # fmt: skip
 
         def forget() -> None:
             for retriever in retrievers.values():
@@ -729,6 +742,16 @@ def _asked(queries: Sequence[str], allowed: np.ndarray | None) -> list[int]:
 
 def _nothing_to_score(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [np.empty(0) for _ in wanted]
+
+
+def _flags(test: Callable[[object], bool], retrievers: Mapping[str, Retriever]) -> list[bool]:
+    return [test(retriever) for retriever in retrievers.values()]
+
+
+def _encode_ahead(retriever: Retriever, queries: Sequence[str]) -> None:
+    """Encode `queries` for `retriever` on one torch core; its query cache keeps the result for the
+    search that follows (execution "encode-ahead")."""
+    _with_torch_threads(1, cast(EncodesAhead, retriever).query_rows, queries)
 
 
 def _in_batch_threads(

@@ -1,7 +1,12 @@
-"""How one query's retrievers run: all at once in threads, one after another, or the query encoders
-one after another while the cheap retrievers run beside them ("overlap").
+"""How one query's retrievers run: all at once in threads, one after another, the query encoders
+one after another while the cheap retrievers run beside them ("overlap"), or the query encoders all
+at once beside the calling thread, which meanwhile searches the cheap retrievers and then searches
+the others with the encodings made ("encode-ahead").
 
-Which is fastest depends on the host. On a 2-core AMD EPYC (2026-12-02) SciFact's three retrievers
+Encoding is mostly compiled work that releases Python's lock (a traced torch model, ONNX Runtime),
+while a search's other steps hold it; "encode-ahead" overlaps the former and runs the latter in one
+thread, where "threads" has three threads take turns at the lock. Which is fastest depends on the
+host and the encoders. On a 2-core AMD EPYC (2026-12-02) SciFact's three retrievers
 took 16.3 ms p50 in threads and 14.5 ms one after another: two encoders on two cores contend for
 caches and memory bandwidth, and threads add hand-offs. Elsewhere threads win. So `auto` measures
 each way on probe queries the first time an index's retriever set is searched on a host, keeps the
@@ -29,7 +34,7 @@ from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_EXECUTION, EXECUTION_ENV, EXECUTIONS, Execution
 from braid.indexing.host import cpu_model
 
-STRATEGIES: tuple[str, ...] = ("threads", "serial", "overlap")  # what `auto` chooses among
+STRATEGIES: tuple[str, ...] = ("threads", "serial", "overlap", "encode-ahead")  # what `auto` chooses among
 STORE_NAME = "execution.json"
 
 # Probe queries per way of running (after one warm-up round): enough for a stable median.
@@ -37,12 +42,19 @@ PROBES = 15
 
 # Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: every core).
 RunOne = Callable[[str, int | None], Any]
+# Encodes the query for one retriever (on one torch core), keeping the result for its search.
+EncodeOne = Callable[[str], None]
 
 
 def encodes_queries(retriever: object) -> bool:
     """Whether a retriever runs a model on every query (the expensive ones): kinds say so with
     `encodes_queries = True`; any other retriever counts as cheap."""
     return bool(getattr(retriever, "encodes_queries", False))
+
+
+def encodes_ahead(retriever: object) -> bool:
+    """Whether a retriever's query encoding can run before its search (EncodesAhead: dense and SPLADE)."""
+    return encodes_queries(retriever) and callable(getattr(retriever, "query_rows", None))
 
 
 def resolve_execution(given: str | None) -> Execution:
@@ -55,15 +67,37 @@ def resolve_execution(given: str | None) -> Execution:
 
 
 def candidates(retrievers: Mapping[str, object]) -> tuple[str, ...]:
-    """The ways worth trying: overlap only when there are both cheap retrievers and encoders."""
+    """The ways worth trying: overlap only when there are both cheap retrievers and encoders,
+    encode-ahead when an encoder can encode ahead and there is something to run beside it."""
     expensive = sum(encodes_queries(retriever) for retriever in retrievers.values())
-    return STRATEGIES if 0 < expensive < len(retrievers) else ("threads", "serial")
+    ahead = sum(encodes_ahead(retriever) for retriever in retrievers.values())
+    ways = ["threads", "serial"]
+    if 0 < expensive < len(retrievers):
+        ways.append("overlap")
+    if ahead and len(retrievers) > 1:
+        ways.append("encode-ahead")
+    return tuple(ways)
 
 
-def run_all(strategy: str, names: Sequence[str], expensive: Sequence[bool], run_one: RunOne, pool: ThreadPoolExecutor) -> dict[str, Any]:
+def run_all(
+    strategy: str,
+    names: Sequence[str],
+    expensive: Sequence[bool],
+    run_one: RunOne,
+    pool: ThreadPoolExecutor,
+    encode_one: EncodeOne | None = None,
+    ahead: Sequence[bool] = (),
+) -> dict[str, Any]:
     """Every retriever's result by name, run the `strategy` way. In threads each retriever's torch
-    gets one core (two encoders each spreading over both cores contend); run in this thread, it gets them all."""
+    gets one core (two encoders each spreading over both cores contend); run in this thread, it gets
+    them all. encode-ahead: `encode_one` for the retrievers `ahead` says can, in threads, while this
+    thread runs the others; then their searches here, on the kept encodings."""
     if strategy == "serial":
+        return {name: run_one(name, None) for name in names}
+    if strategy == "encode-ahead" and encode_one is not None:
+        encoding = [pool.submit(encode_one, name) for name, can in zip(names, ahead) if can]
+        for future in encoding:
+            future.result()
         return {name: run_one(name, None) for name in names}
     if strategy == "overlap":
         beside = {name: pool.submit(run_one, name, 1) for name, costly in zip(names, expensive) if not costly}

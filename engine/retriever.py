@@ -80,6 +80,20 @@ class Shardable(OrdinalRetriever, Protocol):
         ...
 
 
+class EncodesAhead(Protocol):
+    """A retriever whose query encodings can be made before its search, which then uses them
+    (kept in its query cache): a sharded search ships them to shards, one query's fused search
+    encodes beside the other retrievers (execution "encode-ahead")."""
+
+    def query_rows(self, queries: Sequence[str]) -> list[Any]:
+        """Each query's encoding, as the query cache keeps it (made now unless kept already)."""
+        ...
+
+    def remember_queries(self, queries: Sequence[str], rows: Sequence[Any]) -> None:
+        """Keep `query_rows` made elsewhere, so searching these queries encodes nothing here."""
+        ...
+
+
 def unreported(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Ranked scores as they are: the `report` of a retriever whose lists report what they rank by."""
     return ranked

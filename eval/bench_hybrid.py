@@ -3,7 +3,7 @@
     python -m braid.eval.bench_hybrid INDEX_DIR --dataset scifact --out results/hybrid_scifact.json
 
 INDEX_DIR holds bm25, splade and dense. Measures single-query latency (p50/p99) of each retriever
-alone and of the fused search run each way (threads, serial, overlap, and what `auto` chose), batch queries/s
+alone and of the fused search run each way (every way `auto` chooses among, and what it chose), batch queries/s
 at evaluation depth, then tunes each fusion family on the training split and scores it on test.
 Writes JSON and a PNG of the latencies.
 """

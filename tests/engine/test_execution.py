@@ -27,22 +27,30 @@ class Encoder:
     encodes_queries = True
 
 
+class EncoderAhead(Encoder):
+    def query_rows(self, queries: list[str]) -> list[str]:
+        return queries
+
+
 def test_resolve_execution_prefers_the_setting_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BRAID_EXECUTION", raising=False)
     assert resolve_execution(None) == "auto"
     monkeypatch.setenv("BRAID_EXECUTION", "serial")
     assert resolve_execution(None) == "serial" and resolve_execution("threads") == "threads"
     monkeypatch.setenv("BRAID_EXECUTION", "fast")
-    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap$"):
+    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap, encode-ahead$"):
         resolve_execution(None)
     with pytest.raises(BraidError, match="^execution 'parallel' is not one of"):
         resolve_execution("parallel")
 
 
-def test_overlap_is_tried_only_beside_cheap_retrievers() -> None:
+def test_overlap_is_tried_only_beside_cheap_retrievers_and_encode_ahead_only_with_an_encoder_that_can() -> None:
     assert candidates({"bm25": Cheap(), "dense": Encoder()}) == ("threads", "serial", "overlap")
     assert candidates({"splade": Encoder(), "dense": Encoder()}) == ("threads", "serial")
     assert candidates({"bm25": Cheap(), "other": Cheap()}) == ("threads", "serial")
+    assert candidates({"bm25": Cheap(), "dense": EncoderAhead()}) == ("threads", "serial", "overlap", "encode-ahead")
+    assert candidates({"splade": EncoderAhead(), "dense": EncoderAhead()}) == ("threads", "serial", "encode-ahead")
+    assert candidates({"dense": EncoderAhead()}) == ("threads", "serial")
 
 
 def test_each_way_runs_where_it_says() -> None:
@@ -63,6 +71,27 @@ def test_each_way_runs_where_it_says() -> None:
             seen.clear()
             assert run_all(way, names, expensive, run_one, pool) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
             assert seen == expected, way
+
+
+def test_encode_ahead_encodes_in_threads_first_then_searches_here() -> None:
+    here = threading.get_ident()
+    events: list[tuple[str, str, bool]] = []
+    lock = threading.Lock()
+
+    def run_one(name: str, threads: int | None) -> str:
+        with lock:
+            events.append(("search", name, threading.get_ident() == here))
+        return name.upper()
+
+    def encode_one(name: str) -> None:
+        with lock:
+            events.append(("encode", name, threading.get_ident() == here))
+
+    names, expensive, ahead = ["bm25", "splade", "dense"], [False, True, True], [False, True, True]
+    with ThreadPoolExecutor(3) as pool:
+        assert run_all("encode-ahead", names, expensive, run_one, pool, encode_one, ahead) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
+    assert sorted(events[:2]) == [("encode", "dense", False), ("encode", "splade", False)]
+    assert events[2:] == [("search", "bm25", True), ("search", "splade", True), ("search", "dense", True)]
 
 
 def test_measure_picks_the_fastest_median_and_starts_every_timing_cold() -> None:
@@ -103,11 +132,11 @@ def test_the_store_survives_damage_and_keeps_other_keys(tmp_path: Path, monkeypa
 def test_every_way_gives_the_same_hits(three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
     found = {}
-    for way in ("threads", "serial", "overlap"):
+    for way in ("threads", "serial", "overlap", "encode-ahead"):
         with Engine.open(three_way_small_index, execution=way) as engine:
             found[way] = [(hit.doc_id, hit.score, {name: (part.rank, part.score) for name, part in hit.sources.items()}) for hit in engine.search(QUERY, k=20)]
             assert engine.execution_choice() is None and engine.describe_execution() == {"setting": way, "chosen": None}
-    assert found["threads"] == found["serial"] == found["overlap"]
+    assert found["threads"] == found["serial"] == found["overlap"] == found["encode-ahead"]
     assert not (tmp_path / STORE_NAME).exists()  # only auto measures
 
 
@@ -118,7 +147,8 @@ def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tm
         assert engine.execution == "auto" and engine.execution_choice() is None
         engine.search(QUERY, k=5)
         choice = engine.execution_choice()
-        assert choice is not None and choice.strategy in ("threads", "serial", "overlap") and set(choice.p50_ms) == {"threads", "serial", "overlap"}
+        ways = {"threads", "serial", "overlap", "encode-ahead"}
+        assert choice is not None and choice.strategy in ways and set(choice.p50_ms) == ways
         assert engine.describe_execution() == {"setting": "auto", "chosen": choice.to_dict()}
         pair = engine.view(["bm25", "dense"])
         pair.search(QUERY, k=5)  # another retriever set: its own measurement
