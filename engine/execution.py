@@ -1,11 +1,11 @@
 """How one query's retrievers run: all at once in threads, one after another, the query encoders
 one after another while the cheap retrievers run beside them ("overlap"), or the query encoders all
-at once beside the calling thread, which meanwhile searches the cheap retrievers and then searches
-the others with the encodings made ("encode-ahead").
+at once in threads, then every search in the calling thread with the encodings made ("encode-ahead").
 
 Encoding is mostly compiled work that releases Python's lock (a traced torch model, ONNX Runtime),
 while a search's other steps hold it; "encode-ahead" overlaps the former and runs the latter in one
-thread, where "threads" has three threads take turns at the lock. Which is fastest depends on the
+thread, where "threads" has three threads take turns at the lock (searching the cheap retrievers
+while the encoders run was slower: their Python work delays the encoders' own). Which is fastest depends on the
 host and the encoders. On a 2-core AMD EPYC (2026-12-02) SciFact's three retrievers
 took 16.3 ms p50 in threads and 14.5 ms one after another: two encoders on two cores contend for
 caches and memory bandwidth, and threads add hand-offs. Elsewhere threads win. So `auto` measures
@@ -90,8 +90,8 @@ def run_all(
 ) -> dict[str, Any]:
     """Every retriever's result by name, run the `strategy` way. In threads each retriever's torch
     gets one core (two encoders each spreading over both cores contend); run in this thread, it gets
-    them all. encode-ahead: `encode_one` for the retrievers `ahead` says can, in threads, while this
-    thread runs the others; then their searches here, on the kept encodings."""
+    them all. encode-ahead: `encode_one` in threads for the retrievers `ahead` says can, then every
+    search here, those on the kept encodings."""
     if strategy == "serial":
         return {name: run_one(name, None) for name in names}
     if strategy == "encode-ahead" and encode_one is not None:

@@ -44,7 +44,7 @@ class ShardedRetriever:
         self._ordinals = ordinals
         self.encodes_queries = bool(getattr(local, "encodes_queries", False))
         self.config = getattr(local, "config", None)  # what reports and per-host choices name it by (retriever_settings)
-        for setting in ("backend", "exact"):
+        for setting in ("backend", "exact", "query_encoder"):
             if hasattr(local, setting):
                 setattr(self, setting, getattr(local, setting))
 

@@ -49,6 +49,7 @@ from braid.cli.web.schemas import (
 )
 from braid.engine.engine import Engine
 from braid.engine.filters import FilterError
+from braid.engine.retriever import retriever_settings
 from braid.engine.shard_answers import ShardAnswers
 from braid.engine.sharded_writer import ShardedWriter, open_writer
 from braid.engine.writer import CommitReport, IndexWriter
@@ -146,6 +147,7 @@ def create_app(engine: Engine, threads: int = 16, write_token: str | None = None
             status="ok", index=engine.path.name, documents=engine.manifest.doc_count,
             retrievers=list(engine.retrievers), fusion=engine.fusion.applied(list(engine.retrievers)), fields=dict(engine.manifest.metadata), limits=limits,
             execution=engine.describe_execution(), shards=engine.describe_shards(),
+            settings={name: retriever_settings(retriever) for name, retriever in engine.retrievers.items()},
         )  # fmt: skip
 
     @app.post("/search", response_model=SearchResponse)

@@ -172,6 +172,9 @@ class Health(BaseModel):
     fields: dict[str, str] = Field(description="The metadata fields filters can use, with their types.")
     limits: dict[str, int]
     execution: dict[str, object] = Field(description="How one query's retrievers run: the setting, and what auto measured and chose.")
+    settings: dict[str, dict[str, object]] = Field(
+        default_factory=dict, description="What each retriever runs with: its built configuration and search-time options (e.g. the dense query encoder)."
+    )
     shards: dict[str, object] | None = Field(default=None, description="A sharded index: how many shards, where they run (local or ray), their generations.")
 
 

@@ -36,6 +36,7 @@ def test_health_describes_the_index(server: str) -> None:
     health = requests.get(f"{server}/health", timeout=10).json()
     assert health["status"] == "ok" and health["documents"] == 200
     assert health["retrievers"] == ["bm25", "splade", "dense"] and health["limits"]["max_k"] == 1000
+    assert health["settings"]["dense"]["query_encoder"] == "model" and health["settings"]["bm25"]["k1"] == 0.9
 
 
 def test_search_returns_explained_hits_with_timings(server: str) -> None:
