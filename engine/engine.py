@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,7 +42,7 @@ from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.table import CandidateTable, FusedRows
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH, FusedHit
-from braid.indexing.host import all_cores
+from braid.indexing.host import use_torch_threads
 from braid.indexing.integrity import check_sizes
 from braid.indexing.layout import MANIFEST_NAME
 from braid.indexing.leases import Lease
@@ -792,8 +791,5 @@ def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args
     every other thread while it lived: one query's MiniLM encoding in the calling thread 3.6 -> 9.4
     ms (Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread, but a new thread
     starts from the last one set anywhere: hence every core is set explicitly, never assumed."""
-    torch = sys.modules.get("torch")
-    wanted = threads or all_cores()
-    if torch is not None and torch.get_num_threads() != wanted:
-        torch.set_num_threads(wanted)
+    use_torch_threads(threads)
     return function(*args)

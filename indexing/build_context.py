@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from braid.indexing.host import use_torch_threads
+
 
 class DocumentEncoding(Protocol):
     """Encodes documents somewhere other than this process (braid.indexing.ray_encoding.RayEncoding)."""
@@ -36,9 +38,7 @@ class BuildContext:
         """What encodes this build's documents: `local` (on every core of this thread), or its twin
         on the encoding's workers."""
         if self.encoding is None:
-            from braid.indexing.models import use_every_core
-
-            use_every_core()
+            use_torch_threads()  # documents are encoded in batches that spread over every core
             return local
         return self.encoding.wrap(local)
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 
 
 def all_cores() -> int:
     """torch's intra-op threads wherever braid wants the whole machine (model loading, batches,
     one query's encoder run in the calling thread)."""
     return os.cpu_count() or 1
+
+
+def use_torch_threads(threads: int | None = None) -> None:
+    """Torch's intra-op threads for the calling thread set to `threads` (None: every core), unless
+    already so. Per thread, but a new thread starts from the last setting made anywhere, so callers
+    that want every core say so. Torch is not imported for this: until it is, nothing was set."""
+    torch = sys.modules.get("torch")
+    wanted = threads or all_cores()
+    if torch is not None and torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
 
 
 def cpu_model() -> str:

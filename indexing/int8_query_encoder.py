@@ -67,8 +67,13 @@ class Int8QueryEncoder:
         with self._lock:
             if self._loaded is None:
                 import onnxruntime
+                from transformers import AutoTokenizer
 
-                path = self._model_file()
+                from braid.indexing.dense_encoder import DenseEncoder
+
+                encoder = DenseEncoder(self.config)
+                self._tokenizer = AutoTokenizer.from_pretrained(encoder.resolved)
+                path = self._model_file(encoder)
                 options = onnxruntime.SessionOptions()
                 # One core: a short query gains little from two, and the other is free for another retriever.
                 options.intra_op_num_threads = 1
@@ -76,16 +81,10 @@ class Int8QueryEncoder:
                 self._loaded = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             return self._loaded
 
-    def _model_file(self) -> Path:
-        """The quantized model: from the cache, else exported and quantized now (a few seconds)."""
-        from transformers import AutoTokenizer
-
-        from braid.indexing.dense_encoder import DenseEncoder
-
-        encoder = DenseEncoder(self.config)
-        path = cache_root() / MODEL_FOLDER / f"{_model_key(encoder.resolved, self.config)}.int8.onnx"
-        if self._tokenizer is None:
-            self._tokenizer = AutoTokenizer.from_pretrained(encoder.resolved)
+    def _model_file(self, encoder: Any) -> Path:
+        """The quantized model of `encoder` (a DenseEncoder, not loaded unless it must be exported):
+        from the cache, else exported and quantized now (a few seconds)."""
+        path = cache_root() / MODEL_FOLDER / f"{_model_key(encoder.resolved)}.int8.onnx"
         inputs_file = path.with_suffix(".inputs.json")
         if not path.exists() or not inputs_file.exists():
             _export_quantized(encoder, path, inputs_file)
@@ -93,7 +92,7 @@ class Int8QueryEncoder:
         return path
 
 
-def _model_key(resolved: str, config: DenseConfig) -> str:
+def _model_key(resolved: str) -> str:
     import onnxruntime
     import torch
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from braid.fusion.errors import BraidError
-from braid.indexing.host import all_cores
 
 # Hub name -> (package that ships the weights, folder inside it). Located without importing the package.
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
@@ -98,16 +97,6 @@ def load_on_cpu(model_class: Callable[..., Model], resolved: str, name: str, pre
             return model_class(resolved, device="cpu", model_kwargs={"torch_dtype": dtype})
     except (OSError, ValueError) as error:
         raise model_not_found(name, " ".join(str(error).split())[:300]) from error
-
-
-def use_every_core() -> None:
-    """Torch's intra-op threads for the calling thread set to every core (documents are encoded in
-    batches that spread), unless already so. Per thread; a new thread starts from the last setting
-    made anywhere, which may be the one core of a search's retriever thread."""
-    import torch
-
-    if torch.get_num_threads() != all_cores():
-        torch.set_num_threads(all_cores())
 
 
 def model_not_found(name: str, reason: str) -> BraidError:
