@@ -485,7 +485,7 @@ class Engine:
         if exact:
             exact_started = time.perf_counter()
             scorers = {name: found[name][1] for name in retrievers} if asked else {name: _nothing_to_score for name in retrievers}
-            exact_scores = fused.exact_scores(tables, scorers, asked, self._spreader(len(asked)))
+            exact_scores = fused.exact_scores(tables, scorers, asked)
             if timings is not None and exact_timing:  # benchmarks ask; searches report retrievers and fusion only
                 timings["exact"] = 1000 * (time.perf_counter() - exact_started)
         rows = fused.fuse(self.fusion, generation.ordinals, tables, k, exact_scores)
@@ -587,19 +587,7 @@ class Engine:
 
     def _exact(self, generation: Generation, queries: Sequence[str], tables: Sequence[CandidateTable], names: Sequence[str]) -> dict[str, list[np.ndarray]]:
         scorers = {name: fused.scorer(generation.ordinals, generation.retrievers[name], queries) for name in names}
-        return fused.exact_scores(tables, scorers, range(len(queries)), self._spreader(len(queries)))
-
-    def _spreader(self, queries: int) -> fused.Spread:
-        """Runs one call per retriever: in the retriever threads, or here for a few queries (well
-        under a millisecond each: handing them to threads costs more)."""
-
-        def spread(call: Callable[[str], object], names: Sequence[str]) -> dict[str, object]:
-            if queries <= FEW_QUERIES:
-                return {name: call(name) for name in names}
-            futures = {name: self._threads().submit(call, name) for name in names}
-            return {name: future.result() for name, future in futures.items()}
-
-        return spread
+        return fused.exact_scores(tables, scorers, range(len(queries)))
 
     def _threads(self) -> ThreadPoolExecutor:
         if self._parent is not None:

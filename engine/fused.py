@@ -1,12 +1,12 @@
 """The fused search's steps on document ordinals: each retriever's lists as (ordinals, scores)
 arrays, one candidate table per query, the exact scores of missing documents gathered in bulk per
 retriever, then fusion's array arithmetic. Doc ids enter only for the hits returned (`hits`, `pairs`).
-The engine owns the threads: it passes `spread`, which runs one call per retriever."""
+Nothing here starts a thread: the engine runs the searches."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -20,9 +20,6 @@ from braid.fusion.types import Contribution, FusedHit, OrdinalRanking
 # A batch's candidate tables share a lookup array over the index's documents when it has at most
 # this many documents per list entry (filling the array costs about as much as a sort per entry).
 _SLOTS_PER_ENTRY = 16
-
-# Runs `call(name)` for each retriever name, at once or one after the other; returns results by name.
-Spread = Callable[[Callable[[str], object], Sequence[str]], dict[str, object]]
 
 
 def search(
@@ -60,20 +57,18 @@ def tables(lists: Mapping[str, Sequence[OrdinalRanking]], queries: int, document
     return [CandidateTable.from_ordinals({name: rankings[position] for name, rankings in lists.items()}, slots) for position in range(queries)]
 
 
-def exact_scores(tables: Sequence[CandidateTable], scorers: Mapping[str, Scorer], asked: Sequence[int], spread: Spread) -> dict[str, list[np.ndarray]]:
+def exact_scores(tables: Sequence[CandidateTable], scorers: Mapping[str, Scorer], asked: Sequence[int]) -> dict[str, list[np.ndarray]]:
     """Per retriever, its scores of each table's candidates it did not return (row order); tables
-    not `asked` (blank queries: no candidates) get none. `scorers[name]` scores the asked queries."""
-    names = list(scorers)
+    not `asked` (blank queries: no candidates) get none. `scorers[name]` scores the asked queries.
 
-    def score(name: str) -> list[np.ndarray]:
-        column = names.index(name)
-        return scorers[name]([tables[position].absent(column) for position in asked])
-
-    found = spread(score, names)
-    result: dict[str, list[np.ndarray]] = {name: [np.empty(0) for _ in tables] for name in names}
-    for name, values in found.items():
-        for position, scores in zip(asked, values):  # type: ignore[call-overload]
-            result[name][position] = scores
+    One retriever after the other, in this thread: each is one bulk step (a gather from the sums
+    its search kept, or one matrix product that BLAS spreads over every core), so threads only
+    contend. Measured on SciFact's test batch at depth 1000 (Intel Xeon, 2 cores): 0.14 ms per
+    query here, 0.15-0.27 ms with a thread per retriever."""
+    result: dict[str, list[np.ndarray]] = {name: [np.empty(0) for _ in tables] for name in scorers}
+    for column, (name, score) in enumerate(scorers.items()):
+        for position, values in zip(asked, score([tables[position].absent(column) for position in asked])):
+            result[name][position] = values
     return result
 
 

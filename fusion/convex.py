@@ -36,18 +36,19 @@ def normalized_columns(
     minimums = {**THEORETICAL_MINIMUM, **(theoretical_minimum or {})}
     given = bounds or {}
     raw = table.scores.copy()
-    normalized = np.zeros_like(raw)
+    normalized = np.empty_like(raw)
     for column, name in enumerate(table.names):
         found = table.found(column)
-        shift, scale = normalizer(raw[found, column], norm, minimums.get(name, 0.0), given.get(name))
+        raw_column, normalized_column = raw[:, column], normalized[:, column]  # views: writes land in the tables
+        shift, scale = normalizer(raw_column[found], norm, minimums.get(name, 0.0), given.get(name))
         if missing == "exact":
-            absent = np.flatnonzero(~found)
-            raw[absent, column] = _exact_values((exact_scores or {}).get(name), table, absent)
-            normalized[:, column] = (raw[:, column] - shift) / scale
-            continue
-        normalized[found, column] = (raw[found, column] - shift) / scale
-        if missing == "min" and found.any():
-            normalized[~found, column] = normalized[found, column].min()
+            absent = ~found
+            raw_column[absent] = _exact_values((exact_scores or {}).get(name), table, absent)
+        np.subtract(raw_column, shift, out=normalized_column)
+        normalized_column /= scale
+        if missing != "exact":
+            absent = ~found
+            normalized_column[absent] = normalized_column[found].min() if missing == "min" and found.any() else 0.0
     return normalized, raw
 
 
@@ -85,10 +86,11 @@ def convex_rows(
 
 
 def _exact_values(given: Mapping[str, float] | np.ndarray | None, table: CandidateTable, absent: np.ndarray) -> np.ndarray | list[float]:
+    """The scores to fill in where `absent` (a mask over the table's rows) is set, in row order."""
     if given is None:
-        return np.zeros(len(absent))
+        return np.zeros(np.count_nonzero(absent))
     if isinstance(given, np.ndarray):
-        if len(given) != len(absent):
-            raise ValueError(f"{len(given)} exact scores for {len(absent)} missing candidates")
+        if len(given) != np.count_nonzero(absent):
+            raise ValueError(f"{len(given)} exact scores for {np.count_nonzero(absent)} missing candidates")
         return given
-    return [float(given.get(table.doc_ids[row], 0.0)) for row in absent]
+    return [float(given.get(table.doc_ids[row], 0.0)) for row in np.flatnonzero(absent).tolist()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -76,10 +77,7 @@ class CandidateTable:
                 slots[fresh] = np.arange(count, count + len(fresh))
                 fresh_parts.append(fresh)
                 count += len(fresh)
-                rows = slots[ordinals]
-                if len(rows) and np.bincount(rows, minlength=count).max() > 1:
-                    return None
-                rows_by_column.append(rows)
+                rows_by_column.append(slots[ordinals])
         finally:
             for fresh in fresh_parts:
                 slots[fresh] = -1
@@ -88,6 +86,9 @@ class CandidateTable:
         for column, (rows, (_, values)) in enumerate(zip(rows_by_column, lists.values())):
             ranks[rows, column] = np.arange(1, len(rows) + 1)
             scores[rows, column] = values
+        # A doc listed twice by one retriever lands twice on one cell, so fewer cells are filled than entries.
+        if np.count_nonzero(ranks) != sum(len(rows) for rows in rows_by_column):
+            return None
         return cls(names, np.concatenate(fresh_parts), ranks, scores)
 
     @classmethod
@@ -104,20 +105,27 @@ class CandidateTable:
         table = cls.from_ordinals(lists)
         return cls(table.names, table.ordinals, table.ranks, table.scores, list(position))
 
+    @cached_property
+    def returned(self) -> np.ndarray:
+        """retrievers x candidates: whether each retriever returned each candidate, one contiguous
+        row per retriever (fusion reads the table a retriever at a time)."""
+        return np.ascontiguousarray(self.ranks.T > 0)
+
     def found(self, column: int) -> np.ndarray:
-        return self.ranks[:, column] > 0
+        return self.returned[column]
 
     def absent(self, column: int) -> np.ndarray:
         """Keys of the candidates this retriever did not return, in row order (what `exact` fills in)."""
-        return self.ordinals[self.ranks[:, column] == 0]
+        return self.ordinals[~self.returned[column]]
 
 
 def contenders(fused: np.ndarray, count: int) -> np.ndarray:
     """Rows that can be among the `count` best: everything tied with the count-th stays in."""
     if count >= len(fused):
         return np.arange(len(fused))
-    kth = np.partition(-fused, count - 1)[count - 1]
-    return np.flatnonzero(-fused <= kth)
+    negated = -fused
+    kth = np.partition(negated, count - 1)[count - 1]
+    return np.flatnonzero(negated <= kth)
 
 
 def top_rows(fused: np.ndarray, tie_keys: np.ndarray, k: int | None) -> np.ndarray:
