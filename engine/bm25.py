@@ -212,18 +212,20 @@ class BM25Retriever:
         assert self._term_docs is not None
         vocabulary = self._term_docs.vocabulary
         analyzer = LuceneAnalyzer.shared()
-        entries: list[tuple[int, int, float]] = []
-        for row, query in enumerate(queries):
-            for term, count in Counter(analyzer.tokens(query)).items():
-                column = vocabulary.get(term)
-                if column is not None:
-                    entries.append((row, column, float(count)))
-        boosts = tuple(sorted({boost for _, _, boost in entries})) or (1.0,)
+        per_query: list[list[tuple[int, int]]] = []
+        for query in queries:
+            terms = ((vocabulary.get(term), count) for term, count in Counter(analyzer.tokens(query)).items())
+            per_query.append([(column, count) for column, count in terms if column is not None])
+        boosts = tuple(sorted({float(count) for found in per_query for _, count in found})) or (1.0,)
         slot = {boost: index for index, boost in enumerate(boosts)}
-        query_matrix = sp.csr_matrix(
-            (np.ones(len(entries)), ([row for row, _, _ in entries], [slot[boost] * num_terms + column for _, column, boost in entries])),
-            shape=(len(queries), num_terms * len(boosts)),
-        )
+        # Built as CSR directly, each row's columns ascending (as scipy's conversion from
+        # coordinates leaves them, so products sum in the same order): a third of BM25's glue for one query.
+        indices = [sorted(slot[float(count)] * num_terms + column for column, count in found) for found in per_query]
+        index_type = np.int32 if num_terms * len(boosts) < 2**31 else np.int64  # int32 where it fits, as the weights' own
+        indptr = np.zeros(len(queries) + 1, dtype=index_type)
+        np.cumsum([len(row) for row in indices], out=indptr[1:])
+        flat = np.fromiter((column for row in indices for column in row), dtype=index_type, count=int(indptr[-1]))
+        query_matrix = sp.csr_matrix((np.ones(len(flat)), flat, indptr), shape=(len(queries), num_terms * len(boosts)))
         return query_matrix, boosts
 
     def _search_matrix(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None) -> list[Ranking]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from braid.engine.doc_ordinals import DocOrdinals
-from braid.engine.retriever import KeepsScores, OrdinalRetriever, Ranking, Retriever, Scorer, as_ordinals
+from braid.engine.retriever import Ranking, Retriever, Scorer, answers_ordinals, as_ordinals, keeps_scores
 from braid.fusion.config import FusionConfig
 from braid.fusion.rows import fuse_rows, needs_exact
 from braid.fusion.table import CandidateTable, FusedRows
@@ -27,9 +27,9 @@ def search(
 ) -> tuple[list[OrdinalRanking], Scorer]:
     """A retriever's lists by ordinal (its own when it has them, else its doc ids mapped) and a
     Scorer of other documents for the same queries (with `scored`, one that reuses the search's work)."""
-    if scored and isinstance(retriever, KeepsScores):
+    if scored and keeps_scores(retriever):
         return retriever.search_scored(queries, depth) if allowed is None else retriever.search_scored(queries, depth, allowed=allowed)
-    if not isinstance(retriever, OrdinalRetriever):
+    if not answers_ordinals(retriever):
         lists = as_ordinals(retriever.search(queries, depth) if allowed is None else retriever.search(queries, depth, allowed=allowed), ordinals.position)
     else:
         lists = retriever.search_ordinals(queries, depth) if allowed is None else retriever.search_ordinals(queries, depth, allowed=allowed)
@@ -38,7 +38,7 @@ def search(
 
 def scorer(ordinals: DocOrdinals, retriever: Retriever, queries: Sequence[str]) -> Scorer:
     """Scores at given ordinals for `queries`: the retriever's own by ordinal, else by doc id (0 when it gives none)."""
-    if isinstance(retriever, OrdinalRetriever):
+    if answers_ordinals(retriever):
         return functools.partial(retriever.score_ordinals, queries)
 
     def by_doc_id(wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
