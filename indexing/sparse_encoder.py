@@ -141,7 +141,7 @@ class SpladeEncoder:
         if len(texts) == 1:
             traced = self._trace(dict(features))
             if traced is not None:
-                return sp.csr_matrix(traced.numpy().reshape(1, -1))
+                return _row(traced.numpy().reshape(-1))
         masked_lm = model[0].auto_model
         with torch.inference_mode():
             # Without its decoder the model returns the MLM head's hidden states (batch x tokens x hidden).
@@ -172,6 +172,13 @@ class SpladeEncoder:
     def _activate(self, logits: Any) -> Any:
         weights = logits.relu().log1p()
         return weights.log1p() if self._activation == "log1p_relu" else weights
+
+
+def _row(weights: np.ndarray) -> sp.csr_matrix:
+    """One text's vocabulary weights as a one-row CSR matrix, columns ascending (from the nonzero
+    positions directly: scipy's conversion of a dense row took ~0.15 ms of a ~2.4 ms query)."""
+    columns = np.flatnonzero(weights)
+    return sp.csr_matrix((weights[columns].astype(np.float32, copy=False), columns, np.array([0, len(columns)])), shape=(1, len(weights)))
 
 
 def _replace_module(root: Any, target: Any, replacement: Any) -> None:

@@ -72,4 +72,7 @@ def test_single_query_trace_equals_the_eager_batch(texts: list[str]) -> None:
     batch = encoder.encode_queries(queries).toarray()
     one_by_one = np.vstack([encoder.encode_queries([query]).toarray() for query in queries])
     assert encoder._trace._traced is not None  # the single-text path really ran traced
+    assert not list(encoder._trace._traced.parameters())  # frozen: the weights are constants of the trace
     assert np.abs(batch - one_by_one).max() < 1e-4
+    single = encoder.encode_queries([queries[0]])
+    assert np.all(np.diff(single.indices) > 0) and np.all(single.data > 0)  # one row, columns ascending, no zeros kept
