@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from braid.cli.options import data_dir_option, dense_query_encoder_option, filter_option, read_filter
-from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
+from braid.indexing.config import BENCH_TIMED_RUNS, DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION, DEFAULT_RETRIEVERS, PRECISIONS
 
 
 @click.command("bench")
@@ -24,6 +24,13 @@ from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION
 @click.option("--retrievers", default=",".join(DEFAULT_RETRIEVERS), show_default=True, help="Retrievers to index, run alone and fuse.")
 @click.option("--rebuild", is_flag=True, help="Build the indexes again even when they exist (encodings still come from the cache).")
 @click.option("--latency-queries", type=click.IntRange(min=1), default=300, show_default=True, help="Queries timed one at a time per method.")
+@click.option(
+    "--timed-runs",
+    type=click.IntRange(min=1),
+    default=BENCH_TIMED_RUNS,
+    show_default=True,
+    help="Batch runs per method; the fastest is reported (1: for scores alone, e.g. with --check).",
+)
 @click.option("--tune-step", type=click.FloatRange(min=0.01, max=0.5), default=0.1, show_default=True, help="Weight grid step when tuning fusion.")
 @click.option("--readme", type=click.Path(dir_okay=False, exists=True), default=None, help="Also replace the table between the bench markers of this README.")
 @click.option(
@@ -57,6 +64,7 @@ def bench_command(
     retrievers: str,
     rebuild: bool,
     latency_queries: int,
+    timed_runs: int,
     tune_step: float,
     precision: str,
     readme: str | None,
@@ -88,8 +96,9 @@ def bench_command(
             raise BraidError(f"--dense-query-encoder {dense_query_encoder} needs the dense retriever in --retrievers")
         command += f" --dense-query-encoder {dense_query_encoder}"
     settings = BenchSettings(
-        names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision, filter_json, dense_query_encoder
-    )
+        names, Path(out), Path(index_root), chosen, data_dir, rebuild, latency_queries, tune_step, command, precision, filter_json, dense_query_encoder,
+        timed_runs,
+    )  # fmt: skip
     # A broken file fails before the long run.
     expected = read_regressions(Path(check_path)) if check_path else None
     recorded = read_regressions(Path(record_path)) if record_path else None

@@ -39,7 +39,7 @@ def normalized_columns(
     normalized = np.empty_like(raw)
     for column, name in enumerate(table.names):
         found = table.found(column)
-        raw_column, normalized_column = raw[:, column], normalized[:, column]  # views: writes land in the tables
+        raw_column, normalized_column = raw[:, column], normalized[:, column]  # column views: writes land in raw and normalized
         shift, scale = normalizer(raw_column[found], norm, minimums.get(name, 0.0), given.get(name))
         if missing == "exact":
             absent = ~found

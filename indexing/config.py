@@ -76,6 +76,10 @@ EXECUTIONS: tuple[Execution, ...] = get_args(Execution)
 DEFAULT_EXECUTION: Execution = "auto"
 EXECUTION_ENV = "BRAID_EXECUTION"
 
+# `braid bench` times each method's batch this many times and reports the fastest (timeit's rule:
+# slower runs measure interference); here so the command line can show it without loading the bench.
+BENCH_TIMED_RUNS = 3
+
 
 # Precision of the dense and SPLADE encoders. "auto": bfloat16 where the CPU computes it natively
 # (AMX / AVX512-BF16), else float32.

@@ -17,10 +17,10 @@ from braid.eval.runs import write_trec_run
 from braid.eval.significance import compare
 from braid.eval.suite.methods import Method
 from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
+from braid.indexing.config import BENCH_TIMED_RUNS
 
 LATENCY_DEPTH = SEARCH_DEPTH  # candidates per retriever for the single-query timings (interactive search)
 _WARM_UP_QUERIES = 8  # untimed, before the timed runs: a batch (more than the engine's few queries)
-TIMED_RUNS = 3  # batch runs per method; the fastest counts (timeit's rule: slower runs measure interference)
 
 
 @dataclass
@@ -72,6 +72,7 @@ def run_methods(
     runs_dir: Path,
     on_done: Callable[[str], None],
     filter: str | None = None,
+    timed_runs: int = BENCH_TIMED_RUNS,
 ) -> list[MethodResult]:
     """Each method's full run at evaluation depth, timed cold (query vectors encoded afresh); fused
     methods also get their fusion time and their retrievers' serial bound (see MethodResult).
@@ -79,11 +80,11 @@ def run_methods(
     A few queries run through every retriever and fusion first, untimed: what a process does once
     (doc id order, thread pools, BLAS threads starting) would otherwise be charged to whichever
     method came first (SciFact: the first fused run's fusion 0.65-0.83 ms per query, the next 0.48-0.57).
-    Each method's batch then runs TIMED_RUNS times and the fastest counts (see _fastest_run)."""
+    Each method's batch then runs `timed_runs` times and the fastest counts (see _fastest_run)."""
     results = []
     engine.run(dict(list(split.queries.items())[:_WARM_UP_QUERIES]), depth=EVAL_DEPTH, filter=filter)
     for method in methods:
-        run, seconds, timings = _fastest_run(engine, engine.view(method.retrievers, method.fusion), split, filter)
+        run, seconds, timings = _fastest_run(engine, engine.view(method.retrievers, method.fusion), split, filter, timed_runs)
         run_file = runs_dir / f"{method.name}.trec"
         write_trec_run(run, run_file, tag=f"braid-{method.name}")
         evaluation = evaluate(run, split.qrels, metrics)
@@ -98,13 +99,13 @@ def run_methods(
     return results
 
 
-def _fastest_run(engine: Engine, view: Engine, split: Split, filter: str | None) -> tuple[dict[str, Any], float, dict[str, float]]:
-    """(run, seconds, timings) of the fastest of TIMED_RUNS cold runs, each after a full garbage
+def _fastest_run(engine: Engine, view: Engine, split: Split, filter: str | None, runs: int) -> tuple[dict[str, Any], float, dict[str, float]]:
+    """(run, seconds, timings) of the fastest of `runs` cold runs, each after a full garbage
     collection: one batch run creates ~300,000 (doc id, score) tuples and the bench keeps every
     run, so a collection of the whole heap, owed by earlier methods, could land in any method's
     timed window (one such bench gave RRF's fusion 0.67 ms per query where its runs take 0.43)."""
     fastest: tuple[dict[str, Any], float, dict[str, float]] | None = None
-    for _ in range(TIMED_RUNS):
+    for _ in range(runs):
         engine.forget_queries()
         gc.collect()
         timings: dict[str, float] = {}

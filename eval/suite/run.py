@@ -19,7 +19,7 @@ from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
 from braid.eval.suite.indexes import ensure_index
-from braid.eval.suite.measure import LATENCY_DEPTH, TIMED_RUNS, add_significance, measure_latency, run_methods
+from braid.eval.suite.measure import LATENCY_DEPTH, add_significance, measure_latency, run_methods
 from braid.eval.suite.methods import Method, label_free_method, standard_methods, tuned_method
 from braid.eval.suite.plots import plot_effectiveness_vs_latency
 from braid.eval.suite.tables import markdown
@@ -28,7 +28,7 @@ from braid.eval.tuning import tune_fusion
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.fusion.types import EVAL_DEPTH
-from braid.indexing.config import DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION
+from braid.indexing.config import BENCH_TIMED_RUNS, DEFAULT_DENSE_QUERY_ENCODER, DEFAULT_PRECISION
 from braid.indexing.tuned_fusion import write_tuned
 
 BEIR_METRICS: tuple[str, ...] = ("ndcg@10", "recall@100", "mrr@10", "map")
@@ -50,6 +50,7 @@ class BenchSettings:
     precision: str = DEFAULT_PRECISION  # of the dense and SPLADE encodings
     filter: str | None = None  # every method searches only the documents this filter keeps
     dense_query_encoder: str = DEFAULT_DENSE_QUERY_ENCODER  # the index's model, or int8 (a search-time option)
+    timed_runs: int = BENCH_TIMED_RUNS  # batch runs per method, the fastest reported
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def run_bench(settings: BenchSettings) -> dict[str, Any]:
         "machine": machine(),
         "eval_depth": EVAL_DEPTH,
         "latency_depth": LATENCY_DEPTH,
-        "timed_runs": TIMED_RUNS,
+        "timed_runs": settings.timed_runs,
         "randomization_rounds": RANDOMIZATION_ROUNDS,
         "seconds": round(time.perf_counter() - started, 1),
         "bench_process_peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -151,7 +152,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
 
         applied = engine.apply_filter(settings.filter).to_dict() if settings.filter is not None else None
         step(f"run {methods[0].name}")
-        results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done, settings.filter)
+        results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done, settings.filter, settings.timed_runs)
         step("single-query latency")
         measure_latency(engine, results, list(split.queries.values())[: settings.latency_queries], settings.filter)
         execution = engine.describe_execution()

@@ -62,6 +62,8 @@ def bench_run(msmarco_sample: Path, tmp_path_factory: pytest.TempPathFactory, em
         "5",
         "--tune-step",
         "0.25",
+        "--timed-runs",
+        "2",
     ]
     finished = braid(*args)
     assert finished.returncode == 0, finished.stderr
@@ -95,6 +97,7 @@ def test_bench_reports_every_method_with_ms_marco_headline_metrics(bench_run: tu
     equal = next(row for row in report["methods"] if row["method"] == "cc-zscore")
     assert equal["fusion"]["weights"] == {"bm25": 1 / 3, "splade": 1 / 3, "dense": 1 / 3}
     assert (results / "bench.md").read_text() in stdout
+    assert bench["timed_runs"] == 2 and "(the fastest of 2 runs, each after a garbage collection)" in stdout
 
 
 def test_run_files_and_per_query_metrics_agree_with_the_table(bench_run: tuple[Path, Path, str], msmarco_sample: Path) -> None:
