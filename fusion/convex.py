@@ -41,13 +41,12 @@ def normalized_columns(
         found = table.found(column)
         raw_column, normalized_column = raw[:, column], normalized[:, column]  # column views: writes land in raw and normalized
         shift, scale = normalizer(raw_column[found], norm, minimums.get(name, 0.0), given.get(name))
+        absent = ~found
         if missing == "exact":
-            absent = ~found
             raw_column[absent] = _exact_values((exact_scores or {}).get(name), table, absent)
         np.subtract(raw_column, shift, out=normalized_column)
         normalized_column /= scale
         if missing != "exact":
-            absent = ~found
             normalized_column[absent] = normalized_column[found].min() if missing == "min" and found.any() else 0.0
     return normalized, raw
 
@@ -87,10 +86,11 @@ def convex_rows(
 
 def _exact_values(given: Mapping[str, float] | np.ndarray | None, table: CandidateTable, absent: np.ndarray) -> np.ndarray | list[float]:
     """The scores to fill in where `absent` (a mask over the table's rows) is set, in row order."""
+    missing = int(np.count_nonzero(absent))
     if given is None:
-        return np.zeros(np.count_nonzero(absent))
+        return np.zeros(missing)
     if isinstance(given, np.ndarray):
-        if len(given) != np.count_nonzero(absent):
-            raise ValueError(f"{len(given)} exact scores for {np.count_nonzero(absent)} missing candidates")
+        if len(given) != missing:
+            raise ValueError(f"{len(given)} exact scores for {missing} missing candidates")
         return given
     return [float(given.get(table.doc_ids[row], 0.0)) for row in np.flatnonzero(absent).tolist()]
