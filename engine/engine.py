@@ -480,7 +480,7 @@ class Engine:
         for name, (rankings, _) in found.items():
             for position, ranking in zip(asked, rankings):
                 lists[name][position] = ranking
-        tables = fused.tables(lists, len(queries), len(generation.ordinals.ids))
+        tables = fused.tables(lists, len(queries), generation.ordinals)
         exact_scores = None
         if exact:
             exact_started = time.perf_counter()
@@ -583,7 +583,7 @@ class Engine:
     def _tables_of(self, generation: Generation, per_retriever: Mapping[str, list[Ranking]], queries: int) -> list[CandidateTable]:
         """Candidate tables of lists given by doc id."""
         position = generation.ordinals.position
-        return fused.tables({name: as_ordinals(rankings, position) for name, rankings in per_retriever.items()}, queries, len(position))
+        return fused.tables({name: as_ordinals(rankings, position) for name, rankings in per_retriever.items()}, queries, generation.ordinals)
 
     def _exact(self, generation: Generation, queries: Sequence[str], tables: Sequence[CandidateTable], names: Sequence[str]) -> dict[str, list[np.ndarray]]:
         scorers = {name: fused.scorer(generation.ordinals, generation.retrievers[name], queries) for name in names}

@@ -138,9 +138,25 @@ def top_rows(fused: np.ndarray, tie_keys: np.ndarray, k: int | None) -> np.ndarr
     values = -fused[candidates]
     order = np.argsort(values)
     ordered = values[order]
-    if np.any(ordered[1:] == ordered[:-1]):  # ties (common under RRF): a stable two-key sort
-        order = np.lexsort((tie_keys[candidates], values))
+    tied = ordered[1:] == ordered[:-1]
+    if tied.any():  # ties: common under RRF, and wherever a corpus holds duplicate documents
+        order = _ties_by_key(order, tied, values, tie_keys[candidates])
     return candidates[order[:count]]
+
+
+def _ties_by_key(order: np.ndarray, tied: np.ndarray, values: np.ndarray, tie_keys: np.ndarray) -> np.ndarray:
+    """`order` (ascending `values`) with each run of equal values put in ascending `tie_keys`: only
+    the rows in such runs are sorted again, by both keys, and each lands back inside its own run.
+    NFCorpus at depth 1000 has ties in 321 of 323 queries (duplicate documents score alike
+    everywhere), a few rows each: ranking took 111 us a query sorting every row by both keys, 34 so
+    (Intel Xeon, 2026-12-04)."""
+    in_run = np.zeros(len(order), dtype=bool)
+    in_run[1:] = tied
+    in_run[:-1] |= tied
+    positions = np.flatnonzero(in_run)
+    rows = order[positions]
+    order[positions] = rows[np.lexsort((tie_keys[rows], values[rows]))]
+    return order
 
 
 def best_rows(fused: np.ndarray, doc_ids: Sequence[str], k: int | None) -> list[int]:
