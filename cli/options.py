@@ -142,7 +142,8 @@ def execution_option(function: F) -> F:
         type=click.Choice(EXECUTIONS),
         default=None,
         help="How one query's retrievers run: measured per host (auto), threads, serial, encoders serially beside "
-        "the cheap retrievers (overlap), or encoders at once, then every search (encode-ahead). Default: env BRAID_EXECUTION, else auto.",
+        "the cheap retrievers (overlap), encoders at once, then every search (encode-ahead), or encoders serially, then every search "
+        "(encode-first). Default: env BRAID_EXECUTION, else auto.",
     )(function)
 
 

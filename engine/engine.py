@@ -168,7 +168,7 @@ class Engine:
         `options` overrides, per retriever, what the index was built with, for this engine only:
         e.g. {"bm25": {"k1": 1.2, "backend": "lucene"}, "dense": {"ef_search": 50, "exact": True},
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
-        `execution` says how one query's retrievers run (auto, threads, serial, overlap, encode-ahead; default
+        `execution` says how one query's retrievers run (auto, threads, serial, overlap, encode-ahead, encode-first; default
         BRAID_EXECUTION, else auto: measured once per host, see braid.engine.execution).
         A sharded index (`braid shard`) is searched as one: its shards in this process, or with
         `ray` (a cluster address, `auto` or `local`) one Ray actor per shard (braid.engine.sharded).
@@ -335,8 +335,8 @@ class Engine:
         def run_one(name: str, threads: int | None) -> Any:
             return _timed(timings, name, _with_torch_threads, threads, search, retrievers[name], queries, depth, allowed)
 
-        def encode_one(name: str) -> None:
-            _timed(encoding_ms, name, _encode_ahead, retrievers[name], queries)
+        def encode_one(name: str, threads: int | None) -> None:
+            _timed(encoding_ms, name, _encode_ahead, retrievers[name], queries, threads)
 
         found = run_all(way, list(retrievers), _flags(encodes_queries, retrievers), run_one, pool, encode_one, _flags(encodes_ahead, retrievers))
         if timings is not None:  # a retriever's time includes its query's encoding, wherever that ran
@@ -393,21 +393,27 @@ class Engine:
         titles = self.docstore.titles(picked)
         openings = self.docstore.snippets(picked, 200)
         queries = probe_queries([titles.get(doc) or openings.get(doc, "") for doc in picked])
-        pool = self._threads()
         names = list(retrievers)
         expensive, ahead = _flags(encodes_queries, retrievers), _flags(encodes_ahead, retrievers)
+        pools: list[ThreadPoolExecutor] = []  # the probes' own threads, ended after every turn
 
         def search_once(way: str, query: str) -> None:
+            if not pools:
+                pools.append(ContextThreadPool(max_workers=len(retrievers), thread_name_prefix="braid-probe"))
             run_all(
-                way, names, expensive, lambda name, threads: _with_torch_threads(threads, search, retrievers[name], [query], SEARCH_DEPTH, None), pool,
-                lambda name: _encode_ahead(retrievers[name], [query]), ahead,
+                way, names, expensive, lambda name, threads: _with_torch_threads(threads, search, retrievers[name], [query], SEARCH_DEPTH, None), pools[0],
+                lambda name, threads: _encode_ahead(retrievers[name], [query], threads), ahead,
             )  # fmt: skip
+
+        def end_turn(_: str) -> None:
+            if pools:
+                pools.pop().shutdown(wait=True)
 
         def forget() -> None:
             for retriever in retrievers.values():
                 retriever.forget_queries()
 
-        return measure(candidates(retrievers), search_once, queries, forget)
+        return measure(candidates(retrievers), search_once, queries, forget, end_turn)
 
     def fuse(self, queries: Sequence[str], per_retriever: Mapping[str, list[Ranking]], k: int, explain: bool = True) -> list[list[FusedHit]]:
         """Fused, explained hits per query, from `retrieve`'s lists (kept apart so tuning can reuse them)."""
@@ -597,6 +603,16 @@ class Engine:
                 self._pool = ContextThreadPool(max_workers=len(self.retrievers), thread_name_prefix="braid-retriever")
             return self._pool
 
+    def release_threads(self) -> None:
+        """End the threads one query's retrievers ran in (new ones start with the next search).
+        For benchmarks taking turns between ways, between turns, never during a search: a thread
+        that ran torch slows the calling thread's torch while it lives (braid.engine.execution)."""
+        root = self._parent or self
+        with root._pool_lock:
+            pool, root._pool = root._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
     def close(self) -> None:
         with self._pool_lock:
             if self._pool is not None:
@@ -735,10 +751,10 @@ def _flags(test: Callable[[object], bool], retrievers: Mapping[str, Retriever]) 
     return [test(retriever) for retriever in retrievers.values()]
 
 
-def _encode_ahead(retriever: Retriever, queries: Sequence[str]) -> None:
-    """Encode `queries` for `retriever` on one torch core; its query cache keeps the result for the
-    search that follows (execution "encode-ahead")."""
-    _with_torch_threads(1, cast(EncodesAhead, retriever).query_rows, queries)
+def _encode_ahead(retriever: Retriever, queries: Sequence[str], threads: int | None) -> None:
+    """Encode `queries` for `retriever` with `threads` torch cores (None: every core); its query
+    cache keeps the result for the search that follows (executions "encode-ahead", "encode-first")."""
+    _with_torch_threads(threads, cast(EncodesAhead, retriever).query_rows, queries)
 
 
 def _in_batch_threads(

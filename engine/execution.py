@@ -1,6 +1,7 @@
 """How one query's retrievers run: all at once in threads, one after another, the query encoders
-one after another while the cheap retrievers run beside them ("overlap"), or the query encoders all
-at once in threads, then every search in the calling thread with the encodings made ("encode-ahead").
+one after another while the cheap retrievers run beside them ("overlap"), the query encoders all
+at once in threads, then every search in the calling thread with the encodings made ("encode-ahead"),
+or the same with the encoders one after another on every core ("encode-first").
 
 Encoding is mostly compiled work that releases Python's lock (a traced torch model, ONNX Runtime),
 while a search's other steps hold it; "encode-ahead" overlaps the former and runs the latter in one
@@ -13,6 +14,19 @@ each way on probe queries the first time an index's retriever set is searched on
 fastest, and stores it (with its timings) in braid's cache, keyed by host, retrievers and index
 size; a setting or BRAID_EXECUTION overrides it. Batches (more than a few queries) always use
 threads: each retriever then spreads its own work over every core.
+
+"encode-first" does no work at once: it gains by order alone. After an encoder has streamed its
+weights through the caches, every search and the fusion find their code and data cold; run
+together after both encoders, they warm once (SciFact, Intel Xeon, 2026-12-04: 0.975-0.988 of the
+serial sum against 0.998-1.001 for serial).
+
+Threads that ran torch stay OpenMP masters while they live; most likely libgomp, managing more
+threads than there are cores, then stops spinning between parallel regions, so every region of a
+two-core encoder in the calling thread waits for its helper to wake. Measured (SciFact, Intel Xeon, 2
+cores): a serial hybrid query took 10.5 ms, and 19.6-20.9 ms once a live pool thread had encoded a
+query (10.5 again once that thread had ended). Probing the ways in turn per query let the threaded
+ways' threads slow the others (serial 17.6-20.2 ms a probe against 10.4-11.4 alone), so each probe
+turn's threads end with it, and a process keeps to the way it chose.
 """
 
 from __future__ import annotations
@@ -34,16 +48,18 @@ from braid.fusion.errors import BraidError
 from braid.indexing.config import DEFAULT_EXECUTION, EXECUTION_ENV, EXECUTIONS, Execution
 from braid.indexing.host import cpu_model
 
-STRATEGIES: tuple[str, ...] = ("threads", "serial", "overlap", "encode-ahead")  # what `auto` chooses among
+STRATEGIES: tuple[str, ...] = ("threads", "serial", "overlap", "encode-ahead", "encode-first")  # what `auto` chooses among
 STORE_NAME = "execution.json"
 
-# Probe queries per way of running (after one warm-up round): enough for a stable median.
+# Probe queries per way of running (after one warm-up round): enough for a stable median. The ways
+# take turns every PROBE_BLOCK probes, each turn after one untimed probe (see interleaved_times).
 PROBES = 15
+PROBE_BLOCK = 5
 
 # Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: every core).
 RunOne = Callable[[str, int | None], Any]
-# Encodes the query for one retriever (on one torch core), keeping the result for its search.
-EncodeOne = Callable[[str], None]
+# Encodes the query for one retriever, keeping the result for its search; `threads` as for RunOne.
+EncodeOne = Callable[[str, int | None], None]
 
 
 def encodes_queries(retriever: object) -> bool:
@@ -68,14 +84,14 @@ def resolve_execution(given: str | None) -> Execution:
 
 def candidates(retrievers: Mapping[str, object]) -> tuple[str, ...]:
     """The ways worth trying: overlap only when there are both cheap retrievers and encoders,
-    encode-ahead when an encoder can encode ahead and there is something to run beside it."""
+    encode-ahead and encode-first when an encoder can encode ahead and there is another retriever."""
     expensive = sum(encodes_queries(retriever) for retriever in retrievers.values())
     ahead = sum(encodes_ahead(retriever) for retriever in retrievers.values())
     ways = ["threads", "serial"]
     if 0 < expensive < len(retrievers):
         ways.append("overlap")
     if ahead and len(retrievers) > 1:
-        ways.append("encode-ahead")
+        ways += ["encode-ahead", "encode-first"]
     return tuple(ways)
 
 
@@ -90,14 +106,20 @@ def run_all(
 ) -> dict[str, Any]:
     """Every retriever's result by name, run the `strategy` way. In threads each retriever's torch
     gets one core (two encoders each spreading over both cores contend); run in this thread, it gets
-    them all. encode-ahead: `encode_one` in threads for the retrievers `ahead` says can, then every
-    search here, those on the kept encodings."""
+    them all. encode-ahead: `encode_one` in threads (one core each) for the retrievers `ahead` says
+    can, then every search here, those on the kept encodings; encode-first: the same encodings here,
+    one after another on every core."""
     if strategy == "serial":
         return {name: run_one(name, None) for name in names}
     if strategy == "encode-ahead" and encode_one is not None:
-        encoding = [pool.submit(encode_one, name) for name, can in zip(names, ahead) if can]
+        encoding = [pool.submit(encode_one, name, 1) for name, can in zip(names, ahead) if can]
         for future in encoding:
             future.result()
+        return {name: run_one(name, None) for name in names}
+    if strategy == "encode-first" and encode_one is not None:
+        for name, can in zip(names, ahead):
+            if can:
+                encode_one(name, None)
         return {name: run_one(name, None) for name in names}
     if strategy == "overlap":
         beside = {name: pool.submit(run_one, name, 1) for name, costly in zip(names, expensive) if not costly}
@@ -120,14 +142,22 @@ class Choice:
         return asdict(self)
 
 
-def measure(ways: Sequence[str], search_once: Callable[[str, str], None], queries: Sequence[str], forget: Callable[[], None]) -> Choice:
+def measure(
+    ways: Sequence[str],
+    search_once: Callable[[str, str], None],
+    queries: Sequence[str],
+    forget: Callable[[], None],
+    end_turn: Callable[[str], None] | None = None,
+) -> Choice:
     """Time `search_once(way, query)` for every way on every query (cold: `forget` drops cached
-    query vectors first), in a rotating order so that a busy spell hits every way alike; the way
-    with the lowest median wins."""
+    query vectors first), taking turns in a rotating order so that a busy spell hits every way
+    alike; the way with the lowest median wins. Turns last PROBE_BLOCK queries and `end_turn`
+    ends the threads a turn ran in (see the module's note on OpenMP), so that each way is timed as
+    in a process running only it."""
     if not queries:
         raise BraidError("no probe queries to measure how retrievers run")
     # One warm-up query through every way: models loaded, caches and allocators settled.
-    times = interleaved_times({way: functools.partial(search_once, way) for way in ways}, queries, forget, warmup=1)
+    times = interleaved_times({way: functools.partial(search_once, way) for way in ways}, queries, forget, warmup=1, block=PROBE_BLOCK, end_turn=end_turn)
     medians = {way: round(statistics.median(values), 3) for way, values in times.items()}
     winner = min(ways, key=lambda way: (medians[way], ways.index(way)))
     return Choice(winner, medians, len(queries), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

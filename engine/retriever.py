@@ -106,7 +106,7 @@ def keeps_scores(retriever: object) -> TypeGuard[KeepsScores]:
 class EncodesAhead(Protocol):
     """A retriever whose query encodings can be made before its search, which then uses them
     (kept in its query cache): a sharded search ships them to shards, one query's fused search
-    encodes beside the other retrievers (execution "encode-ahead")."""
+    encodes beside the other retrievers or before every search (executions "encode-ahead", "encode-first")."""
 
     def query_rows(self, queries: Sequence[str]) -> list[Any]:
         """Each query's encoding, as the query cache keeps it (made now unless kept already)."""

@@ -25,7 +25,7 @@ from braid.eval.datasets import resolve_dataset
 from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.eval.report import machine, write_json
-from braid.eval.suite.measure import latency_ratios
+from braid.eval.suite.measure import LATENCY_BLOCK, latency_ratios
 from braid.eval.suite.run import plan
 from braid.eval.tuning import tune_fusion
 from braid.fusion.tune import best
@@ -47,7 +47,8 @@ def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, A
     for way in candidates(engine.retrievers):
         methods[f"hybrid_{way}"] = hybrid(engine.view(execution=way))
     methods["hybrid_auto"] = hybrid(engine.view(execution="auto"))
-    rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries))
+    # Turns of LATENCY_BLOCK queries, each ending the engine's threads: see measure_latency.
+    rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads()))
     alone_p50 = [rows[name]["p50_ms"] for name in engine.retrievers]
     for name in [name for name in methods if name.startswith("hybrid_")]:
         rows[name].update(latency_ratios(rows[name]["p50_ms"], alone_p50))

@@ -9,11 +9,16 @@ from braid.engine.interleaved import interleaved_times
 
 
 def interleaved_latency(
-    methods: Mapping[str, Callable[[str], object]], queries: Sequence[str], forget: Callable[[], None], warmup: int = 5
+    methods: Mapping[str, Callable[[str], object]],
+    queries: Sequence[str],
+    forget: Callable[[], None],
+    warmup: int = 5,
+    block: int = 1,
+    end_turn: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """p50/p99 milliseconds per method, every query cold, the methods taking turns query by query
-    (see braid.engine.interleaved.interleaved_times)."""
-    return {name: percentiles(values) for name, values in interleaved_times(methods, queries, forget, warmup).items()}
+    """p50/p99 milliseconds per method, every query cold, the methods taking turns every `block`
+    queries (see braid.engine.interleaved.interleaved_times)."""
+    return {name: percentiles(values) for name, values in interleaved_times(methods, queries, forget, warmup, block, end_turn).items()}
 
 
 def p99(values: Sequence[float]) -> float:

@@ -69,9 +69,10 @@ DEFAULT_DENSE_QUERY_ENCODER = "model"
 
 
 # How one query's retrievers run (braid.engine.execution): measured per host, in threads, one after
-# another, the query encoders one after another beside the cheap retrievers, or the query encoders
-# at once beside everything else. Default: the environment's BRAID_EXECUTION, else auto.
-Execution = Literal["auto", "threads", "serial", "overlap", "encode-ahead"]
+# another, the query encoders one after another beside the cheap retrievers, the query encoders at
+# once beside everything else, or the query encoders one after another before every search.
+# Default: the environment's BRAID_EXECUTION, else auto.
+Execution = Literal["auto", "threads", "serial", "overlap", "encode-ahead", "encode-first"]
 EXECUTIONS: tuple[Execution, ...] = get_args(Execution)
 DEFAULT_EXECUTION: Execution = "auto"
 EXECUTION_ENV = "BRAID_EXECUTION"

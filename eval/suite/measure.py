@@ -20,6 +20,7 @@ from braid.fusion.types import EVAL_DEPTH, SEARCH_DEPTH
 from braid.indexing.config import BENCH_TIMED_RUNS
 
 LATENCY_DEPTH = SEARCH_DEPTH  # candidates per retriever for the single-query timings (interactive search)
+LATENCY_BLOCK = 5  # queries per turn of each method in the single-query timings (after one untimed)
 _WARM_UP_QUERIES = 8  # untimed, before the timed runs: a batch (more than the engine's few queries)
 
 
@@ -128,13 +129,18 @@ def add_serial_bounds(results: Sequence[MethodResult]) -> None:
 
 
 def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str], filter: str | None = None) -> None:
-    """Single-query p50/p99 of every method, taking turns query by query (see interleaved_latency)."""
+    """Single-query p50/p99 of every method, taking turns every LATENCY_BLOCK queries, each turn
+    ending the engine's retriever threads (see interleaved_latency and braid.engine.execution: a
+    live thread that ran torch slows the calling thread's, so singles would be charged for the
+    fused methods' threads)."""
     views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
 
     def searcher(view: Engine) -> Callable[[str], object]:
         return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
 
-    timed = interleaved_latency({name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries)
+    timed = interleaved_latency(
+        {name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads()
+    )
     alone = {result.method.retrievers[0]: timed[result.method.name]["p50_ms"] for result in results if result.method.is_single}
     for result in results:
         result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}

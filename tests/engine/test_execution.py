@@ -12,7 +12,7 @@ import pytest
 
 from braid.engine import Engine
 from braid.engine import execution as execution_module
-from braid.engine.execution import STORE_NAME, Choice, candidates, measure, probe_queries, resolve_execution, run_all, store_choice, stored_choice
+from braid.engine.execution import PROBE_BLOCK, STORE_NAME, Choice, candidates, measure, probe_queries, resolve_execution, run_all, store_choice, stored_choice
 from braid.fusion.errors import BraidError
 from tests.support.cli import braid
 
@@ -38,18 +38,18 @@ def test_resolve_execution_prefers_the_setting_then_the_environment(monkeypatch:
     monkeypatch.setenv("BRAID_EXECUTION", "serial")
     assert resolve_execution(None) == "serial" and resolve_execution("threads") == "threads"
     monkeypatch.setenv("BRAID_EXECUTION", "fast")
-    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap, encode-ahead$"):
+    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap, encode-ahead, encode-first$"):
         resolve_execution(None)
     with pytest.raises(BraidError, match="^execution 'parallel' is not one of"):
         resolve_execution("parallel")
 
 
-def test_overlap_is_tried_only_beside_cheap_retrievers_and_encode_ahead_only_with_an_encoder_that_can() -> None:
+def test_overlap_is_tried_only_beside_cheap_retrievers_and_encoding_first_only_with_an_encoder_that_can() -> None:
     assert candidates({"bm25": Cheap(), "dense": Encoder()}) == ("threads", "serial", "overlap")
     assert candidates({"splade": Encoder(), "dense": Encoder()}) == ("threads", "serial")
     assert candidates({"bm25": Cheap(), "other": Cheap()}) == ("threads", "serial")
-    assert candidates({"bm25": Cheap(), "dense": EncoderAhead()}) == ("threads", "serial", "overlap", "encode-ahead")
-    assert candidates({"splade": EncoderAhead(), "dense": EncoderAhead()}) == ("threads", "serial", "encode-ahead")
+    assert candidates({"bm25": Cheap(), "dense": EncoderAhead()}) == ("threads", "serial", "overlap", "encode-ahead", "encode-first")
+    assert candidates({"splade": EncoderAhead(), "dense": EncoderAhead()}) == ("threads", "serial", "encode-ahead", "encode-first")
     assert candidates({"dense": EncoderAhead()}) == ("threads", "serial")
 
 
@@ -73,41 +73,52 @@ def test_each_way_runs_where_it_says() -> None:
             assert seen == expected, way
 
 
-def test_encode_ahead_encodes_in_threads_first_then_searches_here() -> None:
+def test_encode_ahead_and_encode_first_encode_before_every_search_here() -> None:
+    """encode-ahead: in threads, one core each; encode-first: here, one after another, every core."""
     here = threading.get_ident()
-    events: list[tuple[str, str, bool]] = []
+    events: list[tuple[str, str, bool, int | None]] = []
     lock = threading.Lock()
 
     def run_one(name: str, threads: int | None) -> str:
         with lock:
-            events.append(("search", name, threading.get_ident() == here))
+            events.append(("search", name, threading.get_ident() == here, threads))
         return name.upper()
 
-    def encode_one(name: str) -> None:
+    def encode_one(name: str, threads: int | None) -> None:
         with lock:
-            events.append(("encode", name, threading.get_ident() == here))
+            events.append(("encode", name, threading.get_ident() == here, threads))
 
     names, expensive, ahead = ["bm25", "splade", "dense"], [False, True, True], [False, True, True]
+    searches = [("search", "bm25", True, None), ("search", "splade", True, None), ("search", "dense", True, None)]
     with ThreadPoolExecutor(3) as pool:
         assert run_all("encode-ahead", names, expensive, run_one, pool, encode_one, ahead) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
-    assert sorted(events[:2]) == [("encode", "dense", False), ("encode", "splade", False)]
-    assert events[2:] == [("search", "bm25", True), ("search", "splade", True), ("search", "dense", True)]
+        assert sorted(events[:2]) == [("encode", "dense", False, 1), ("encode", "splade", False, 1)]
+        assert events[2:] == searches
+        events.clear()
+        assert run_all("encode-first", names, expensive, run_one, pool, encode_one, ahead) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
+        assert events == [("encode", "splade", True, None), ("encode", "dense", True, None), *searches]
 
 
 def test_measure_picks_the_fastest_median_and_starts_every_timing_cold() -> None:
     cost = {"threads": 0.004, "serial": 0.001, "overlap": 0.003}
     order: list[str] = []
     forgotten = []
+    ended: list[str] = []
 
     def search_once(way: str, query: str) -> None:
         order.append(way)
         threading.Event().wait(cost[way])
 
-    choice = measure(("threads", "serial", "overlap"), search_once, ["a", "b", "c", "d"], lambda: forgotten.append(1))
-    assert choice.strategy == "serial" and choice.probes == 4
+    queries = [f"q{i}" for i in range(PROBE_BLOCK + 1)]  # two turns: a whole block, then one query
+    choice = measure(("threads", "serial", "overlap"), search_once, queries, lambda: forgotten.append(1), ended.append)
+    assert choice.strategy == "serial" and choice.probes == len(queries)
     assert choice.p50_ms["serial"] < choice.p50_ms["overlap"] < choice.p50_ms["threads"]
-    assert len(forgotten) == 12 and len(order) == 3 + 12  # one warm-up round, then every way on every query
-    assert order[3:6] == ["threads", "serial", "overlap"] and order[6:9] == ["serial", "overlap", "threads"]  # rotating order
+    # One warm-up round; then each turn one untimed query and the block, every call cold.
+    assert len(forgotten) == 3 * (1 + PROBE_BLOCK) + 3 * (1 + 1) and len(order) == 3 + len(forgotten)
+    turn = 1 + PROBE_BLOCK
+    assert order[3 : 3 + 3 * turn] == ["threads"] * turn + ["serial"] * turn + ["overlap"] * turn
+    assert order[3 + 3 * turn :] == ["serial"] * 2 + ["overlap"] * 2 + ["threads"] * 2  # rotating order
+    assert ended == ["threads", "serial", "overlap"] * 2 + ["serial", "overlap", "threads"]  # after every warm-up call and turn
     with pytest.raises(BraidError, match="no probe queries"):
         measure(("threads",), search_once, [], lambda: None)
 
@@ -132,11 +143,11 @@ def test_the_store_survives_damage_and_keeps_other_keys(tmp_path: Path, monkeypa
 def test_every_way_gives_the_same_hits(three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
     found = {}
-    for way in ("threads", "serial", "overlap", "encode-ahead"):
+    for way in ("threads", "serial", "overlap", "encode-ahead", "encode-first"):
         with Engine.open(three_way_small_index, execution=way) as engine:
             found[way] = [(hit.doc_id, hit.score, {name: (part.rank, part.score) for name, part in hit.sources.items()}) for hit in engine.search(QUERY, k=20)]
             assert engine.execution_choice() is None and engine.describe_execution() == {"setting": way, "chosen": None}
-    assert found["threads"] == found["serial"] == found["overlap"] == found["encode-ahead"]
+    assert found["threads"] == found["serial"] == found["overlap"] == found["encode-ahead"] == found["encode-first"]
     assert not (tmp_path / STORE_NAME).exists()  # only auto measures
 
 
@@ -147,7 +158,7 @@ def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tm
         assert engine.execution == "auto" and engine.execution_choice() is None
         engine.search(QUERY, k=5)
         choice = engine.execution_choice()
-        ways = {"threads", "serial", "overlap", "encode-ahead"}
+        ways = {"threads", "serial", "overlap", "encode-ahead", "encode-first"}
         assert choice is not None and choice.strategy in ways and set(choice.p50_ms) == ways
         assert engine.describe_execution() == {"setting": "auto", "chosen": choice.to_dict()}
         pair = engine.view(["bm25", "dense"])
@@ -164,6 +175,28 @@ def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tm
     with Engine.open(three_way_small_index) as engine:
         engine.search(QUERY, k=5)
         assert engine.execution_choice() == choice
+
+
+def test_probe_threads_end_with_every_turn_and_release_threads_ends_the_engines(
+    three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live thread that ran torch slows the calling thread's torch (braid.engine.execution): the
+    probes' threads must be gone once measured, and a benchmark can end the engine's between turns."""
+    monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
+    monkeypatch.delenv("BRAID_EXECUTION", raising=False)
+
+    def named(prefix: str) -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name.startswith(prefix)]
+
+    with Engine.open(three_way_small_index) as engine:
+        engine.calibrate(force=True)
+        assert named("braid-probe") == []
+        threaded = engine.view(execution="threads")
+        threaded.search(QUERY, k=5)
+        assert named("braid-retriever")
+        engine.release_threads()
+        assert named("braid-retriever") == []
+        assert [hit.doc_id for hit in threaded.search(QUERY, k=5)]  # a new pool starts with the next search
 
 
 def test_the_cli_and_http_take_and_show_the_setting(three_way_small_index: Path, tmp_path: Path) -> None:

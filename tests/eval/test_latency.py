@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from braid.engine.interleaved import interleaved_times
 from braid.eval.latency import interleaved_latency, p99, percentiles
 
 
@@ -14,6 +15,18 @@ def test_methods_take_turns_on_every_query_and_each_run_is_cold() -> None:
     timed = interleaved_latency(methods, ["q0", "q1", "q2"], lambda: forgotten.append(1), warmup=0)
     assert calls == ["a:q0", "b:q0", "c:q0", "b:q1", "c:q1", "a:q1", "c:q2", "a:q2", "b:q2"]
     assert len(forgotten) == 9 and set(timed) == {"a", "b", "c"}
+
+
+def test_turns_of_a_block_start_with_an_untimed_query_and_end_with_end_turn() -> None:
+    calls: list[str] = []
+    methods = {name: (lambda query, name=name: calls.append(f"{name}:{query}")) for name in ("a", "b")}
+    timed = interleaved_times(methods, ["q0", "q1", "q2", "q3"], lambda: None, warmup=1, block=2, end_turn=lambda name: calls.append(f"end {name}"))
+    assert calls == [
+        "a:q0", "end a", "b:q0", "end b",  # warm-up
+        "a:q0", "a:q0", "a:q1", "end a", "b:q0", "b:q0", "b:q1", "end b",  # a turn: one untimed, then the block
+        "b:q2", "b:q2", "b:q3", "end b", "a:q2", "a:q2", "a:q3", "end a",
+    ]  # fmt: skip
+    assert {name: len(values) for name, values in timed.items()} == {"a": 4, "b": 4}  # the untimed runs are not counted
 
 
 def test_percentiles() -> None:
