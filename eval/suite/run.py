@@ -19,7 +19,7 @@ from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
 from braid.eval.suite.indexes import ensure_index
-from braid.eval.suite.measure import LATENCY_DEPTH, add_significance, measure_latency, run_methods
+from braid.eval.suite.measure import LATENCY_BLOCK, LATENCY_DEPTH, add_significance, measure_latency, run_methods
 from braid.eval.suite.methods import Method, label_free_method, standard_methods, tuned_method
 from braid.eval.suite.plots import plot_effectiveness_vs_latency
 from braid.eval.suite.tables import markdown
@@ -102,6 +102,7 @@ def run_bench(settings: BenchSettings) -> dict[str, Any]:
         "machine": machine(),
         "eval_depth": EVAL_DEPTH,
         "latency_depth": LATENCY_DEPTH,
+        "latency_block": LATENCY_BLOCK,
         "timed_runs": settings.timed_runs,
         "randomization_rounds": RANDOMIZATION_ROUNDS,
         "seconds": round(time.perf_counter() - started, 1),
