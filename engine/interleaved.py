@@ -17,9 +17,11 @@ def interleaved_times(
     """Milliseconds of every method on every query, each call cold (`forget` drops cached query
     vectors first), after `warmup` untimed queries through every method.
 
-    The methods take turns every `block` queries, in a rotating order: a shared machine's slow
-    spells then hit every method alike, so ratios between methods stay stable even when absolute
-    times drift. With `block` > 1 each turn starts with its first query run once untimed, which
+    The methods take turns every `block` queries, in a rotating order, reversed every other turn:
+    a shared machine's slow spells then hit every method alike, so ratios between methods stay
+    stable even when absolute times drift, and no method always follows the same one (rotation alone
+    kept the cyclic order: the first fused method always ran right after a single retriever and
+    came out 5-15% slower than the next). With `block` > 1 each turn starts with its first query run once untimed, which
     pays for whatever the method before left behind (caches, allocators). `end_turn(method)` runs
     after each turn, untimed: what a method leaves running (threads) can slow the next one, which
     in a process running one method throughout would never happen (see braid.engine.execution).
@@ -34,7 +36,8 @@ def interleaved_times(
     for turn, start in enumerate(range(0, len(queries), block)):
         chunk = queries[start : start + block]
         shift = turn % len(names)
-        for name in names[shift:] + names[:shift]:
+        order = names[shift:] + names[:shift]
+        for name in reversed(order) if turn % 2 else order:
             if block > 1:
                 forget()
                 methods[name](chunk[0])

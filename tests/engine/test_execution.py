@@ -117,8 +117,8 @@ def test_measure_picks_the_fastest_median_and_starts_every_timing_cold() -> None
     assert len(forgotten) == 3 * (1 + PROBE_BLOCK) + 3 * (1 + 1) and len(order) == 3 + len(forgotten)
     turn = 1 + PROBE_BLOCK
     assert order[3 : 3 + 3 * turn] == ["threads"] * turn + ["serial"] * turn + ["overlap"] * turn
-    assert order[3 + 3 * turn :] == ["serial"] * 2 + ["overlap"] * 2 + ["threads"] * 2  # rotating order
-    assert ended == ["threads", "serial", "overlap"] * 2 + ["serial", "overlap", "threads"]  # after every warm-up call and turn
+    assert order[3 + 3 * turn :] == ["threads"] * 2 + ["overlap"] * 2 + ["serial"] * 2  # rotated, and reversed every other turn
+    assert ended == ["threads", "serial", "overlap"] * 2 + ["threads", "overlap", "serial"]  # after every warm-up call and turn
     with pytest.raises(BraidError, match="no probe queries"):
         measure(("threads",), search_once, [], lambda: None)
 

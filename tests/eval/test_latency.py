@@ -8,12 +8,12 @@ from braid.engine.interleaved import interleaved_times
 from braid.eval.latency import interleaved_latency, p99, percentiles
 
 
-def test_methods_take_turns_on_every_query_and_each_run_is_cold() -> None:
+def test_methods_take_turns_on_every_query_rotating_and_reversed_every_other_turn_and_each_run_is_cold() -> None:
     calls: list[str] = []
     forgotten: list[int] = []
     methods = {name: (lambda query, name=name: calls.append(f"{name}:{query}")) for name in ("a", "b", "c")}
     timed = interleaved_latency(methods, ["q0", "q1", "q2"], lambda: forgotten.append(1), warmup=0)
-    assert calls == ["a:q0", "b:q0", "c:q0", "b:q1", "c:q1", "a:q1", "c:q2", "a:q2", "b:q2"]
+    assert calls == ["a:q0", "b:q0", "c:q0", "a:q1", "c:q1", "b:q1", "c:q2", "a:q2", "b:q2"]  # b a c, reversed; then c a b
     assert len(forgotten) == 9 and set(timed) == {"a", "b", "c"}
 
 
@@ -24,7 +24,7 @@ def test_turns_of_a_block_start_with_an_untimed_query_and_end_with_end_turn() ->
     assert calls == [
         "a:q0", "end a", "b:q0", "end b",  # warm-up
         "a:q0", "a:q0", "a:q1", "end a", "b:q0", "b:q0", "b:q1", "end b",  # a turn: one untimed, then the block
-        "b:q2", "b:q2", "b:q3", "end b", "a:q2", "a:q2", "a:q3", "end a",
+        "a:q2", "a:q2", "a:q3", "end a", "b:q2", "b:q2", "b:q3", "end b",  # b a, reversed
     ]  # fmt: skip
     assert {name: len(values) for name, values in timed.items()} == {"a": 4, "b": 4}  # the untimed runs are not counted
 
