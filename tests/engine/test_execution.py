@@ -185,17 +185,19 @@ def test_probe_threads_end_with_every_turn_and_release_threads_ends_the_engines(
     monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
     monkeypatch.delenv("BRAID_EXECUTION", raising=False)
 
-    def named(prefix: str) -> list[threading.Thread]:
-        return [thread for thread in threading.enumerate() if thread.name.startswith(prefix)]
+    def named(prefix: str) -> set[threading.Thread]:
+        return {thread for thread in threading.enumerate() if thread.name.startswith(prefix)}
 
+    earlier = named("braid-")  # other tests' engines may still hold theirs
     with Engine.open(three_way_small_index) as engine:
         engine.calibrate(force=True)
-        assert named("braid-probe") == []
+        assert named("braid-probe") - earlier == set()
         threaded = engine.view(execution="threads")
         threaded.search(QUERY, k=5)
-        assert named("braid-retriever")
+        mine = named("braid-retriever") - earlier
+        assert mine
         engine.release_threads()
-        assert named("braid-retriever") == []
+        assert not any(thread.is_alive() for thread in mine)
         assert [hit.doc_id for hit in threaded.search(QUERY, k=5)]  # a new pool starts with the next search
 
 
