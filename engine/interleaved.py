@@ -20,8 +20,7 @@ def interleaved_times(
     The methods take turns every `block` queries, in a rotating order, reversed every other turn:
     a shared machine's slow spells then hit every method alike, so ratios between methods stay
     stable even when absolute times drift, and no method always follows the same one (rotation alone
-    kept the cyclic order: the first fused method always ran right after a single retriever and
-    came out 5-15% slower than the next). With `block` > 1 each turn starts with its first query run once untimed, which
+    keeps the cyclic order). With `block` > 1 each turn starts with its first query run once untimed, which
     pays for whatever the method before left behind (caches, allocators). `end_turn(method)` runs
     after each turn, untimed: what a method leaves running (threads) can slow the next one, which
     in a process running one method throughout would never happen (see braid.engine.execution).
