@@ -614,16 +614,14 @@ class Engine:
             pool.shutdown(wait=True)
 
     def close(self) -> None:
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-        if self._parent is None:
-            with self._swap_lock:
-                self._current.retired = True
-                idle = self._current.users == 0
-            if idle:
-                self._current.close()
+        if self._parent is not None:
+            return  # a view: the engine it came from owns the threads and the generation
+        self.release_threads()
+        with self._swap_lock:
+            self._current.retired = True
+            idle = self._current.users == 0
+        if idle:
+            self._current.close()
 
     def __enter__(self) -> Engine:
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,19 +128,22 @@ def add_serial_bounds(results: Sequence[MethodResult]) -> None:
         result.serial_bound = round(1 / sum(1 / alone[name] for name in result.method.retrievers), 1)
 
 
+def engine_latency(engine: Engine, methods: Mapping[str, Callable[[str], object]], queries: Sequence[str]) -> dict[str, dict[str, float]]:
+    """p50/p99 of methods searching `engine` (or its views), taking turns every LATENCY_BLOCK
+    queries, each turn ending the engine's retriever threads (see interleaved_latency and
+    braid.engine.execution: a live thread that ran torch slows the calling thread's, so the
+    single retrievers would be charged for the fused methods' threads)."""
+    return interleaved_latency(methods, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads())
+
+
 def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str], filter: str | None = None) -> None:
-    """Single-query p50/p99 of every method, taking turns every LATENCY_BLOCK queries, each turn
-    ending the engine's retriever threads (see interleaved_latency and braid.engine.execution: a
-    live thread that ran torch slows the calling thread's, so singles would be charged for the
-    fused methods' threads)."""
+    """Single-query p50/p99 of every method (see engine_latency)."""
     views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
 
     def searcher(view: Engine) -> Callable[[str], object]:
         return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
 
-    timed = interleaved_latency(
-        {name: searcher(view) for name, view in views.items()}, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads()
-    )
+    timed = engine_latency(engine, {name: searcher(view) for name, view in views.items()}, queries)
     alone = {result.method.retrievers[0]: timed[result.method.name]["p50_ms"] for result in results if result.method.is_single}
     for result in results:
         result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}
