@@ -22,10 +22,9 @@ from braid.engine.engine import Engine
 from braid.engine.execution import candidates
 from braid.engine.retriever import Retriever
 from braid.eval.datasets import resolve_dataset
-from braid.eval.latency import interleaved_latency
 from braid.eval.metrics import DEFAULT_METRICS, Metric, evaluate
 from braid.eval.report import machine, write_json
-from braid.eval.suite.measure import LATENCY_BLOCK, latency_ratios
+from braid.eval.suite.measure import engine_latency, latency_ratios
 from braid.eval.suite.run import plan
 from braid.eval.tuning import tune_fusion
 from braid.fusion.tune import best
@@ -47,8 +46,7 @@ def bench_latency(engine: Engine, queries: list[str], depth: int) -> dict[str, A
     for way in candidates(engine.retrievers):
         methods[f"hybrid_{way}"] = hybrid(engine.view(execution=way))
     methods["hybrid_auto"] = hybrid(engine.view(execution="auto"))
-    # Turns of LATENCY_BLOCK queries, each ending the engine's threads: see measure_latency.
-    rows: dict[str, Any] = dict(interleaved_latency(methods, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads()))
+    rows: dict[str, Any] = dict(engine_latency(engine, methods, queries))
     alone_p50 = [rows[name]["p50_ms"] for name in engine.retrievers]
     for name in [name for name in methods if name.startswith("hybrid_")]:
         rows[name].update(latency_ratios(rows[name]["p50_ms"], alone_p50))
@@ -102,7 +100,8 @@ def plot(latencies: dict[str, Any], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [name for name, row in latencies.items() if isinstance(row, dict) and "p50_ms" in row]
+    # Timed rows only: "auto_chose" holds auto's probe medians per way under the same key.
+    names = [name for name, row in latencies.items() if isinstance(row, dict) and isinstance(row.get("p50_ms"), float)]
     figure, axes = plt.subplots(figsize=(8, 3.5))
     colors = {"hybrid_auto": "#c52"}
     axes.bar(names, [latencies[name]["p50_ms"] for name in names], color=[colors.get(name, "#2a7" if name.startswith("hybrid_") else "#888") for name in names])
