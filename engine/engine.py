@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from braid.engine import fused
+from braid.engine.all_cores import on_all_cores
 from braid.engine.context_pool import ContextThreadPool
 from braid.engine.doc_ordinals import DocOrdinals
 from braid.engine.execution import (
@@ -23,6 +24,7 @@ from braid.engine.execution import (
     Choice,
     candidates,
     encodes_ahead,
+    encodes_in_caller,
     encodes_queries,
     measure,
     probe_queries,
@@ -321,12 +323,14 @@ class Engine:
         allowed: np.ndarray | None,
         search: Callable[[Retriever, Sequence[str], int, np.ndarray | None], Any],
     ) -> dict[str, Any]:
-        """`search(retriever, queries, depth, allowed)` of every retriever, all at once."""
-        if len(retrievers) == 1:
-            ((name, retriever),) = retrievers.items()
-            return {name: _timed(timings, name, _with_torch_threads, None, search, retriever, queries, depth, allowed)}
+        """`search(retriever, queries, depth, allowed)` of every retriever, all at once: a batch in
+        threads of its own, a few queries from the all-cores thread (see braid.engine.all_cores)."""
         if len(queries) > FEW_QUERIES:  # each retriever spreads its batch over every core
             return _in_batch_threads(retrievers, timings, search, queries, depth, allowed)
+        if len(retrievers) == 1:
+            ((name, retriever),) = retrievers.items()
+            alone = functools.partial(_timed, timings, name, _with_torch_threads, None, search, retriever, queries, depth, allowed)
+            return {name: on_all_cores(alone) if encodes_queries(retriever) else alone()}
         pool = self._threads()
         way = self._single_query_way(retrievers, search)
 
@@ -338,7 +342,10 @@ class Engine:
         def encode_one(name: str, threads: int | None) -> None:
             _timed(encoding_ms, name, _encode_ahead, retrievers[name], queries, threads)
 
-        found = run_all(way, list(retrievers), _flags(encodes_queries, retrievers), run_one, pool, encode_one, _flags(encodes_ahead, retrievers))
+        every_way = functools.partial(
+            run_all, way, list(retrievers), _flags(encodes_queries, retrievers), run_one, pool, encode_one, _flags(encodes_ahead, retrievers)
+        )
+        found = on_all_cores(every_way) if encodes_in_caller(way) else every_way()
         if timings is not None:  # a retriever's time includes its query's encoding, wherever that ran
             for name, milliseconds in encoding_ms.items():
                 timings[name] = timings.get(name, 0.0) + milliseconds
@@ -383,7 +390,7 @@ class Engine:
                 key = store_key(retrievers, len(ids))
                 choice = None if force else stored_choice(key)
                 if choice is None or choice.strategy not in candidates(retrievers):
-                    choice = self._measure_ways(retrievers, search, ids)
+                    choice = on_all_cores(self._measure_ways, retrievers, search, ids)
                     store_choice(key, choice)
                 root._ways[names] = choice
             return choice
@@ -605,8 +612,8 @@ class Engine:
 
     def release_threads(self) -> None:
         """End the threads one query's retrievers ran in (new ones start with the next search).
-        For benchmarks taking turns between ways, between turns, never during a search: a thread
-        that ran torch slows the calling thread's torch while it lives (braid.engine.execution)."""
+        For benchmarks taking turns between ways, between turns, never during a search, so that each
+        turn starts as a process running only its way would (braid.engine.all_cores)."""
         root = self._parent or self
         with root._pool_lock:
             pool, root._pool = root._pool, None
@@ -788,7 +795,7 @@ def _with_torch_threads(threads: int | None, function: Callable[..., Any], *args
     """Run `function` with torch's intra-op threads for this thread set to `threads` (None: every core).
 
     Set, never set back: each thread the engine runs a retriever in always wants the same number
-    (its own retriever threads one, batch threads and the calling thread every core). A retriever
+    (its own retriever threads one, batch threads and the all-cores thread every core). A retriever
     thread set back to every core after its query (or by a model loading there) slowed torch in
     every other thread while it lived: one query's MiniLM encoding in the calling thread 3.6 -> 9.4
     ms (Intel Xeon, 2 cores, 2026-12-04). torch keeps the setting per thread, but a new thread

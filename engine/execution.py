@@ -20,13 +20,12 @@ weights through the caches, every search and the fusion find their code and data
 together after both encoders, they warm once (SciFact, Intel Xeon, 2026-12-04: 0.975-0.988 of the
 serial sum against 0.998-1.001 for serial).
 
-Threads that ran torch stay OpenMP masters while they live; most likely libgomp, managing more
-threads than there are cores, then stops spinning between parallel regions, so every region of a
-two-core encoder in the calling thread waits for its helper to wake. Measured (SciFact, Intel Xeon, 2
-cores): a serial hybrid query took 10.5 ms, and 19.6-20.9 ms once a live pool thread had encoded a
-query (10.5 again once that thread had ended). Probing the ways in turn per query let the threaded
-ways' threads slow the others (serial 17.6-20.2 ms a probe against 10.4-11.4 alone), so each probe
-turn's threads end with it, and a process keeps to the way it chose.
+Threads that ran torch on every core keep an OpenMP team while they live, and once the teams
+outnumber the cores libgomp stops spinning between parallel regions (braid.engine.all_cores has the
+measurements): a serial hybrid query took 10.5 ms, and 19.6-20.9 ms once a live pool thread had
+encoded a query on every core. So the ways that encode in the calling thread (`encodes_in_caller`)
+run in the engine's all-cores thread whichever thread searches, and probing the ways in turn per
+query ends each probe turn's threads with it.
 """
 
 from __future__ import annotations
@@ -71,6 +70,12 @@ def encodes_queries(retriever: object) -> bool:
 def encodes_ahead(retriever: object) -> bool:
     """Whether a retriever's query encoding can run before its search (EncodesAhead: dense and SPLADE)."""
     return encodes_queries(retriever) and callable(getattr(retriever, "query_rows", None))
+
+
+def encodes_in_caller(strategy: str) -> bool:
+    """Whether `run_all` runs a query encoder in the calling thread on every core under `strategy`
+    (the engine then calls it from its all-cores thread: braid.engine.all_cores)."""
+    return strategy in ("serial", "overlap", "encode-first")
 
 
 def resolve_execution(given: str | None) -> Execution:

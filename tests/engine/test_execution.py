@@ -230,3 +230,38 @@ def test_torch_threads_are_set_per_thread_and_batches_get_every_core() -> None:
     batch = engine_module._in_batch_threads({"a": Cheap(), "b": Cheap()}, None, lambda *_: torch.get_num_threads(), ["q"] * 20, 10, None)
     assert batch == {"a": all_cores(), "b": all_cores()}
     assert engine_module._with_torch_threads(None, torch.get_num_threads) == all_cores()
+
+
+def test_every_core_encoding_of_a_single_query_runs_in_one_thread_whoever_asks(three_way_small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each thread that runs torch on every core keeps an OpenMP team, and two teams slow each other
+    (braid.engine.all_cores): single queries from any thread encode in the one all-cores thread;
+    one-core retriever threads and searches without an encoder stay where they were."""
+    from braid.engine import engine as engine_module
+
+    calls: list[tuple[threading.Thread, int | None]] = []
+    original = engine_module._with_torch_threads
+
+    def recording(threads: int | None, function: object, *args: object) -> object:
+        calls.append((threading.current_thread(), threads))
+        return original(threads, function, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module, "_with_torch_threads", recording)
+    callers = {threading.current_thread()}
+    with Engine.open(three_way_small_index, execution="serial") as engine:
+
+        def search() -> None:
+            callers.add(threading.current_thread())
+            engine.search(QUERY, k=5)
+            engine.forget_queries()
+
+        search()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda _: search(), range(4)))
+        every_core = {thread for thread, threads in calls if threads is None}
+        assert len(every_core) == 1 and not every_core & callers and len(callers) == 3
+        calls.clear()
+        engine.view(execution="threads").search("bone density", k=5)
+        assert {threads for _, threads in calls} == {1} and all(thread.name.startswith("braid-retriever") for thread, _ in calls)
+        calls.clear()
+        engine.view(["bm25"]).search("bone density", k=5)  # no encoder: no hand-off
+        assert calls == [(threading.current_thread(), None)]
