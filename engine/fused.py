@@ -92,15 +92,11 @@ def hits(ordinals: DocOrdinals, fused: Sequence[FusedRows], explain: bool) -> li
 
 
 def pairs(ordinals: DocOrdinals, fused: Sequence[FusedRows]) -> list[Ranking]:
-    """(doc id, fused score) lists: what runs and metrics need, with one id lookup for all queries."""
-    ranked = [rows.ranked() for rows in fused]
-    lengths = np.array([len(keys) for keys, _ in ranked], dtype=np.int64)
-    if not lengths.sum():
-        return [[] for _ in ranked]
-    ids = ordinals.ids[np.concatenate([keys for keys, _ in ranked])].tolist()
-    scores = np.concatenate([values for _, values in ranked]).tolist()
-    ends = np.cumsum(lengths).tolist()
-    return [list(zip(ids[end - length : end], scores[end - length : end])) for end, length in zip(ends, lengths.tolist())]
+    """(doc id, fused score) lists: what runs and metrics need. A query at a time: one lookup for
+    the whole batch, sliced per query afterwards, took 0.143 ms a query at depth 1000 against 0.113
+    (two list slices a query on top of the zip; Intel Xeon, 2026-12-05)."""
+    ids = ordinals.ids
+    return [list(zip(ids[keys].tolist(), scores.tolist())) for keys, scores in (rows.ranked() for rows in fused)]
 
 
 def single_hits(name: str, rankings: Sequence[Ranking], k: int) -> list[list[FusedHit]]:

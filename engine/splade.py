@@ -103,7 +103,7 @@ class SpladeRetriever:
     def _impact_rows(self, texts: list[str]) -> list[sp.csr_matrix]:
         """What the query cache keeps: finished impact rows, so a cached query costs nothing more."""
         vocabulary = self._state().vocabulary
-        weights = self._encoder.encode_queries(texts)
+        weights, read = self._encoder.encode_queries_read(texts)
         if weights.shape[1] != len(vocabulary):
             raise BraidError(
                 f"model {self.config.model!r} has {weights.shape[1]} tokens but the index at {self.folder} was built with "
@@ -114,7 +114,7 @@ class SpladeRetriever:
             impacts = drop_columns(impacts, self._stopwords)
         # The model expands even an empty text (from [CLS] and [SEP] alone) into words such as
         # "means"; a query with no word to search for gets no hits instead.
-        empty = [not any(self._counts(token) for token in tokens) for tokens in self._encoder.input_tokens(texts)]
+        empty = [not any(self._counts(token) for token in tokens) for tokens in read]
         if any(empty):
             impacts = clear_rows(impacts, empty)
         return [impacts] if len(texts) == 1 else [impacts[row] for row in range(len(texts))]

@@ -96,6 +96,19 @@ class SpladeEncoder:
     def encode_queries(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self._encode(texts, False)
 
+    def encode_queries_read(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, list[list[str]]]:
+        """`encode_queries` and the word pieces the model read for each text (special tokens
+        excluded): one query is tokenized once for both, where asking `input_tokens` after it
+        tokenized it again (0.05 of a ~3.4 ms SPLADE query, Intel Xeon, 2026-12-05)."""
+        if len(texts) != 1:
+            return self.encode_queries(texts), self.input_tokens(texts)
+        tokenizer = self._loaded().tokenizer
+        features = self._features(list(texts))
+        single = self._encode_batch(list(texts), features)
+        single.sort_indices()
+        special = set(tokenizer.all_special_ids)
+        return single, [tokenizer.convert_ids_to_tokens([token for token in features["input_ids"][0].tolist() if token not in special])]
+
     def _encode(self, texts: Sequence[str], progress: bool) -> sp.csr_matrix:
         self._loaded()  # the vocabulary's width comes with the model
         width = len(self._vocabulary)
@@ -133,11 +146,14 @@ class SpladeEncoder:
             return self._activate(logits.amax(dim=0).float() + self._decoder_bias)
         return self._activate(logits.float() + self._decoder_bias).sum(dim=0)
 
-    def _encode_batch(self, texts: list[str]) -> sp.csr_matrix:
+    def _features(self, texts: list[str]) -> Any:
+        return self._loaded().tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_seq_length, return_tensors="pt")
+
+    def _encode_batch(self, texts: list[str], features: Any = None) -> sp.csr_matrix:
         import torch
 
         model = self._loaded()
-        features = model.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_seq_length, return_tensors="pt")
+        features = self._features(texts) if features is None else features
         if len(texts) == 1:
             traced = self._trace(dict(features))
             if traced is not None:

@@ -76,3 +76,16 @@ def test_single_query_trace_equals_the_eager_batch(texts: list[str]) -> None:
     assert np.abs(batch - one_by_one).max() < 1e-4
     single = encoder.encode_queries([queries[0]])
     assert np.all(np.diff(single.indices) > 0) and np.all(single.data > 0)  # one row, columns ascending, no zeros kept
+
+
+def test_a_query_read_once_gives_its_vector_and_the_word_pieces_the_model_read(texts: list[str]) -> None:
+    encoder = SpladeEncoder(SpladeConfig(precision="float32"))
+    for query in [text[:120] for text in texts[:8]] + ["", "the of and"]:
+        vector, (read,) = encoder.encode_queries_read([query])
+        assert (vector != encoder.encode_queries([query])).nnz == 0
+        assert read == encoder.input_tokens([query])[0]
+    long_text = " ".join(texts)  # past the model's length: what it read, [CLS] and [SEP] aside
+    _, (read,) = encoder.encode_queries_read([long_text])
+    assert read == encoder.input_tokens([long_text])[0][: encoder.config.max_seq_length - 2]
+    batch, read_each = encoder.encode_queries_read(["bone density", "the of and"])
+    assert (batch != encoder.encode_queries(["bone density", "the of and"])).nnz == 0 and read_each == encoder.input_tokens(["bone density", "the of and"])
