@@ -24,7 +24,7 @@ Threads that ran torch on every core keep an OpenMP team while they live, and on
 outnumber the cores libgomp stops spinning between parallel regions (braid.engine.all_cores has the
 measurements): a serial hybrid query took 10.5 ms, and 19.6-20.9 ms once a live pool thread had
 encoded a query on every core. So the ways that encode in the calling thread (`encodes_in_caller`)
-run in the engine's all-cores thread whichever thread searches, and probing the ways in turn per
+run in the process's all-cores thread whichever thread searches, and probing the ways in turn per
 query ends each probe turn's threads with it.
 """
 
