@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _pool: ContextThreadPool | None = None
-_thread: int | None = None  # the ident of the pool's thread, once it runs
+_thread: int | None = None  # the ident of the pool's thread, once it has started
 
 
 def on_all_cores(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -40,29 +40,17 @@ def on_all_cores(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs)
     variables go with it), and its result or exception. Called from that thread, it runs directly."""
     if threading.get_ident() == _thread:
         return function(*args, **kwargs)
-    return _executor().submit(_marked, function, *args, **kwargs).result()
+    return _executor().submit(function, *args, **kwargs).result()
 
 
 def _executor() -> ContextThreadPool:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ContextThreadPool(max_workers=1, thread_name_prefix="braid-all-cores")
+            _pool = ContextThreadPool(max_workers=1, thread_name_prefix="braid-all-cores", initializer=_started)
         return _pool
 
 
-def _marked(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+def _started() -> None:
     global _thread
     _thread = threading.get_ident()
-    return function(*args, **kwargs)
-
-
-def end() -> None:
-    """End the thread (a new one starts with the next search): for benchmarks and tests that want
-    each turn to start from no team, as a fresh process would."""
-    global _pool, _thread
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=True)
-        _thread = None

@@ -106,8 +106,7 @@ class SpladeEncoder:
         features = self._features(list(texts))
         single = self._encode_batch(list(texts), features)
         single.sort_indices()
-        special = set(tokenizer.all_special_ids)
-        return single, [tokenizer.convert_ids_to_tokens([token for token in features["input_ids"][0].tolist() if token not in special])]
+        return single, [tokenizer.convert_ids_to_tokens(features["input_ids"][0].tolist(), skip_special_tokens=True)]
 
     def _encode(self, texts: Sequence[str], progress: bool) -> sp.csr_matrix:
         self._loaded()  # the vocabulary's width comes with the model

@@ -130,9 +130,8 @@ def add_serial_bounds(results: Sequence[MethodResult]) -> None:
 
 def engine_latency(engine: Engine, methods: Mapping[str, Callable[[str], object]], queries: Sequence[str]) -> dict[str, dict[str, float]]:
     """p50/p99 of methods searching `engine` (or its views), taking turns every LATENCY_BLOCK
-    queries, each turn ending the engine's retriever threads (see interleaved_latency and
-    braid.engine.execution: a live thread that ran torch slows the calling thread's, so the
-    single retrievers would be charged for the fused methods' threads)."""
+    queries, each turn ending the engine's retriever threads, so that each turn starts as a process
+    running only its method would (see interleaved_latency and braid.engine.all_cores)."""
     return interleaved_latency(methods, queries, engine.forget_queries, block=LATENCY_BLOCK, end_turn=lambda _: engine.release_threads())
 
 

@@ -1,5 +1,5 @@
 """The all-cores thread: one thread runs what every caller hands it, nested calls run in place,
-results, exceptions and context variables come back, and it can be ended and started again."""
+and results, exceptions and context variables come back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from braid.engine import all_cores
 from braid.engine.all_cores import on_all_cores
 
 SETTING: contextvars.ContextVar[str] = contextvars.ContextVar("SETTING", default="unset")
@@ -41,11 +40,3 @@ def test_the_callers_context_goes_with_the_call() -> None:
     finally:
         SETTING.reset(token)
     assert on_all_cores(SETTING.get) == "unset"
-
-
-def test_end_stops_the_thread_and_the_next_call_starts_another() -> None:
-    first = on_all_cores(threading.current_thread)
-    all_cores.end()
-    assert not first.is_alive()
-    second = on_all_cores(threading.current_thread)
-    assert second is not first and second.name.startswith("braid-all-cores")
