@@ -143,7 +143,7 @@ def execution_option(function: F) -> F:
         default=None,
         help="How one query's retrievers run: measured per host (auto), threads, serial, encoders serially beside "
         "the cheap retrievers (overlap), encoders at once, then every search (encode-ahead), or encoders serially, then every search "
-        "(encode-first). Default: env BRAID_EXECUTION, else auto.",
+        "(encode-first), or one thread per core, encoders first (lanes). Default: env BRAID_EXECUTION, else auto.",
     )(function)
 
 

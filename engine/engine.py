@@ -170,7 +170,7 @@ class Engine:
         `options` overrides, per retriever, what the index was built with, for this engine only:
         e.g. {"bm25": {"k1": 1.2, "backend": "lucene"}, "dense": {"ef_search": 50, "exact": True},
         "splade": {"backend": "lucene", "query_stopwords": False}} (each kind lists its own).
-        `execution` says how one query's retrievers run (auto, threads, serial, overlap, encode-ahead, encode-first; default
+        `execution` says how one query's retrievers run (auto, threads, serial, overlap, encode-ahead, encode-first, lanes; default
         BRAID_EXECUTION, else auto: measured once per host, see braid.engine.execution).
         A sharded index (`braid shard`) is searched as one: its shards in this process, or with
         `ray` (a cluster address, `auto` or `local`) one Ray actor per shard (braid.engine.sharded).
@@ -389,7 +389,7 @@ class Engine:
                 ids = self.docstore.ids()
                 key = store_key(retrievers, len(ids))
                 choice = None if force else stored_choice(key)
-                if choice is None or choice.strategy not in candidates(retrievers):
+                if choice is None or set(choice.p50_ms) != set(candidates(retrievers)):  # measured before a way was added or dropped
                     choice = on_all_cores(self._measure_ways, retrievers, search, ids)
                     store_choice(key, choice)
                 root._ways[names] = choice

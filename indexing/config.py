@@ -70,9 +70,10 @@ DEFAULT_DENSE_QUERY_ENCODER = "model"
 
 # How one query's retrievers run (braid.engine.execution): measured per host, in threads, one after
 # another, the query encoders one after another beside the cheap retrievers, the query encoders at
-# once beside everything else, or the query encoders one after another before every search.
+# once beside everything else, the query encoders one after another before every search, or in one
+# thread per core.
 # Default: the environment's BRAID_EXECUTION, else auto.
-Execution = Literal["auto", "threads", "serial", "overlap", "encode-ahead", "encode-first"]
+Execution = Literal["auto", "threads", "serial", "overlap", "encode-ahead", "encode-first", "lanes"]
 EXECUTIONS: tuple[Execution, ...] = get_args(Execution)
 DEFAULT_EXECUTION: Execution = "auto"
 EXECUTION_ENV = "BRAID_EXECUTION"

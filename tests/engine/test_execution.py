@@ -1,4 +1,4 @@
-"""How one query's retrievers run: the three ways give the same hits, `auto` measures once per host
+"""How one query's retrievers run: every way gives the same hits, `auto` measures once per host
 and retriever set and stores its choice, and settings override it (Python, env, CLI)."""
 
 from __future__ import annotations
@@ -12,7 +12,19 @@ import pytest
 
 from braid.engine import Engine
 from braid.engine import execution as execution_module
-from braid.engine.execution import PROBE_BLOCK, STORE_NAME, Choice, candidates, measure, probe_queries, resolve_execution, run_all, store_choice, stored_choice
+from braid.engine.execution import (
+    PROBE_BLOCK,
+    STORE_NAME,
+    Choice,
+    candidates,
+    in_lanes,
+    measure,
+    probe_queries,
+    resolve_execution,
+    run_all,
+    store_choice,
+    stored_choice,
+)
 from braid.fusion.errors import BraidError
 from tests.support.cli import braid
 
@@ -38,19 +50,25 @@ def test_resolve_execution_prefers_the_setting_then_the_environment(monkeypatch:
     monkeypatch.setenv("BRAID_EXECUTION", "serial")
     assert resolve_execution(None) == "serial" and resolve_execution("threads") == "threads"
     monkeypatch.setenv("BRAID_EXECUTION", "fast")
-    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap, encode-ahead, encode-first$"):
+    with pytest.raises(BraidError, match="^BRAID_EXECUTION 'fast' is not one of auto, threads, serial, overlap, encode-ahead, encode-first, lanes$"):
         resolve_execution(None)
     with pytest.raises(BraidError, match="^execution 'parallel' is not one of"):
         resolve_execution("parallel")
 
 
 def test_overlap_is_tried_only_beside_cheap_retrievers_and_encoding_first_only_with_an_encoder_that_can() -> None:
-    assert candidates({"bm25": Cheap(), "dense": Encoder()}) == ("threads", "serial", "overlap")
-    assert candidates({"splade": Encoder(), "dense": Encoder()}) == ("threads", "serial")
-    assert candidates({"bm25": Cheap(), "other": Cheap()}) == ("threads", "serial")
-    assert candidates({"bm25": Cheap(), "dense": EncoderAhead()}) == ("threads", "serial", "overlap", "encode-ahead", "encode-first")
-    assert candidates({"splade": EncoderAhead(), "dense": EncoderAhead()}) == ("threads", "serial", "encode-ahead", "encode-first")
-    assert candidates({"dense": EncoderAhead()}) == ("threads", "serial")
+    assert candidates({"bm25": Cheap(), "dense": Encoder()}, cores=2) == ("threads", "serial", "overlap")
+    assert candidates({"splade": Encoder(), "dense": Encoder()}, cores=2) == ("threads", "serial")
+    assert candidates({"bm25": Cheap(), "other": Cheap()}, cores=2) == ("threads", "serial")
+    assert candidates({"bm25": Cheap(), "dense": EncoderAhead()}, cores=2) == ("threads", "serial", "overlap", "encode-ahead", "encode-first")
+    assert candidates({"splade": EncoderAhead(), "dense": EncoderAhead()}, cores=2) == ("threads", "serial", "encode-ahead", "encode-first")
+    assert candidates({"dense": EncoderAhead()}, cores=2) == ("threads", "serial")
+
+
+def test_lanes_is_tried_only_with_more_retrievers_than_cores_and_at_least_two_cores() -> None:
+    three = {"bm25": Cheap(), "splade": EncoderAhead(), "dense": EncoderAhead()}
+    assert candidates(three, cores=2) == ("threads", "serial", "overlap", "encode-ahead", "encode-first", "lanes")
+    assert "lanes" not in candidates(three, cores=1) and "lanes" not in candidates(three, cores=3)
 
 
 def test_each_way_runs_where_it_says() -> None:
@@ -71,6 +89,30 @@ def test_each_way_runs_where_it_says() -> None:
             seen.clear()
             assert run_all(way, names, expensive, run_one, pool) == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"}
             assert seen == expected, way
+
+
+def test_lanes_run_one_thread_per_core_the_encoders_first_then_whoever_is_free_takes_the_rest() -> None:
+    """Two cores, three retrievers: the encoders start at once (each waits to see the other start),
+    one core each; the cheap one runs after an encoder, in that encoder's thread, never in the caller's."""
+    here = threading.get_ident()
+    started: dict[str, tuple[int, int | None]] = {}
+    both_encoding = threading.Barrier(2, timeout=10)
+    lock = threading.Lock()
+
+    def run_one(name: str, threads: int | None) -> str:
+        with lock:
+            started[name] = (threading.get_ident(), threads)
+        if name != "bm25":
+            both_encoding.wait()
+        return name.upper()
+
+    with ThreadPoolExecutor(3) as pool:
+        found = in_lanes(["bm25", "splade", "dense"], [False, True, True], run_one, pool, cores=2)
+    assert found == {"bm25": "BM25", "splade": "SPLADE", "dense": "DENSE"} and list(found) == ["bm25", "splade", "dense"]
+    assert list(started)[:2] in (["splade", "dense"], ["dense", "splade"]) and list(started)[2] == "bm25"
+    lanes = {started["splade"][0], started["dense"][0]}
+    assert len(lanes) == 2 and here not in lanes and started["bm25"][0] in lanes
+    assert {threads for _, threads in started.values()} == {1}
 
 
 def test_encode_ahead_and_encode_first_encode_before_every_search_here() -> None:
@@ -143,11 +185,11 @@ def test_the_store_survives_damage_and_keeps_other_keys(tmp_path: Path, monkeypa
 def test_every_way_gives_the_same_hits(three_way_small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
     found = {}
-    for way in ("threads", "serial", "overlap", "encode-ahead", "encode-first"):
+    for way in ("threads", "serial", "overlap", "encode-ahead", "encode-first", "lanes"):
         with Engine.open(three_way_small_index, execution=way) as engine:
             found[way] = [(hit.doc_id, hit.score, {name: (part.rank, part.score) for name, part in hit.sources.items()}) for hit in engine.search(QUERY, k=20)]
             assert engine.execution_choice() is None and engine.describe_execution() == {"setting": way, "chosen": None}
-    assert found["threads"] == found["serial"] == found["overlap"] == found["encode-ahead"] == found["encode-first"]
+    assert found["threads"] == found["serial"] == found["overlap"] == found["encode-ahead"] == found["encode-first"] == found["lanes"]
     assert not (tmp_path / STORE_NAME).exists()  # only auto measures
 
 
@@ -158,7 +200,8 @@ def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tm
         assert engine.execution == "auto" and engine.execution_choice() is None
         engine.search(QUERY, k=5)
         choice = engine.execution_choice()
-        ways = {"threads", "serial", "overlap", "encode-ahead", "encode-first"}
+        ways = set(candidates(engine.retrievers))  # lanes too on a host with fewer than three cores
+        assert {"threads", "serial", "overlap", "encode-ahead", "encode-first"} <= ways
         assert choice is not None and choice.strategy in ways and set(choice.p50_ms) == ways
         assert engine.describe_execution() == {"setting": "auto", "chosen": choice.to_dict()}
         pair = engine.view(["bm25", "dense"])
@@ -175,6 +218,15 @@ def test_auto_measures_once_then_reads_the_store(three_way_small_index: Path, tm
     with Engine.open(three_way_small_index) as engine:
         engine.search(QUERY, k=5)
         assert engine.execution_choice() == choice
+    monkeypatch.undo()
+    monkeypatch.setenv("BRAID_CACHE", str(tmp_path))
+    monkeypatch.delenv("BRAID_EXECUTION", raising=False)
+    older = {key: {**entry, "p50_ms": {"threads": 1.0, "serial": 2.0}, "strategy": "threads"} for key, entry in stored.items()}
+    (tmp_path / STORE_NAME).write_text(json.dumps(older), encoding="utf-8")  # as stored before the other ways existed
+    with Engine.open(three_way_small_index) as engine:
+        engine.search(QUERY, k=5)
+        remeasured = engine.execution_choice()
+        assert remeasured is not None and set(remeasured.p50_ms) == ways
 
 
 def test_probe_threads_end_with_every_turn_and_release_threads_ends_the_engines(
