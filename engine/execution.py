@@ -8,8 +8,10 @@ while a search's other steps hold it; "encode-ahead" overlaps the former and run
 thread, where "threads" has three threads take turns at the lock (searching the cheap retrievers
 while the encoders run was slower: their Python work delays the encoders' own). Which is fastest depends on the
 host and the encoders. On a 2-core AMD EPYC (2026-12-02) SciFact's three retrievers
-took 16.3 ms p50 in threads and 14.5 ms one after another: two encoders on two cores contend for
-caches and memory bandwidth, and threads add hand-offs. Elsewhere threads win. So `auto` measures
+took 16.3 ms p50 in threads and 14.5 ms one after another; elsewhere threads win. What the
+encoders contend for is Python's lock, not memory: beside a thread multiplying matrices (no lock)
+a SPLADE query encodes as fast as alone, beside a thread running a Python loop ten times slower
+(Intel Xeon, 2026-12-05: 3.0 -> 2.9 and 38.9 ms). So `auto` measures
 each way on probe queries the first time an index's retriever set is searched on a host, keeps the
 fastest, and stores it (with its timings) in braid's cache, keyed by host, retrievers and index
 size; a setting or BRAID_EXECUTION overrides it. Batches (more than a few queries) always use
@@ -18,8 +20,8 @@ threads: each retriever then spreads its own work over every core.
 "lanes" runs one thread per core rather than per retriever: the encoders start first, one core each,
 and whichever finishes first takes the cheap retrievers. "threads" starts BM25 beside both encoders,
 three threads on two cores, and BM25's Python work holds the lock the encoders need between their
-compiled steps (SciFact, Intel Xeon, 2026-12-05: 11.1 ms p50 against 12.6 for encode-ahead and 13.6
-for threads; NFCorpus 9.1 against 10.3 and 10.6).
+compiled steps (SciFact, Intel Xeon, 2026-12-05: 11.0-11.1 ms p50 against 12.6-13.0 for
+encode-ahead and 13.6 for threads; NFCorpus 9.1-9.9 against 10.3-11.1 and 10.6-11.5).
 
 "encode-first" does no work at once: it gains by order alone. After an encoder has streamed its
 weights through the caches, every search and the fusion find their code and data cold; run

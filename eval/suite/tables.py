@@ -99,7 +99,7 @@ def markdown(bench: Mapping[str, Any]) -> str:
         f"turns of {bench.get('latency_block', 1)} queries (each after an untimed one, the engine's threads ended between turns); "
         f"q/s: all queries in one batch at depth {bench['eval_depth']} (the fastest of {bench.get('timed_runs', 1)} runs, each after a garbage collection); serial bound: 1 / sum(1 / q/s) of the method's retrievers alone "
         "in this run; p50 / serial sum, / slowest: a fused method's p50 over the sum and over the largest of its retrievers' p50s alone "
-        f"(one query's retrievers run {bench.get('execution', 'as the engine chose')}); fusion ms/q: per query of that batch, everything after retrieval (of it, the missing documents' exact scores). p-values: paired t-test / randomization test "
+        f"(one query's retrievers run {bench.get('execution', 'as the engine chose')}); fusion ms/q: per query of such a batch, everything after retrieval (of it, the missing documents' exact scores), each the fastest of the runs. p-values: paired t-test / randomization test "
         f"({bench['randomization_rounds']:,} rounds) on the per-query headline metric.",
     ]
     for report in bench["datasets"]:
