@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from braid.engine.encoders import shared_encoder
+from braid.engine.id_rankings import id_rankings
 from braid.engine.query_cache import QueryCache
 from braid.engine.retriever import OpenRequest, OrdinalRanking, Part, Ranking, as_built, unreported
 from braid.engine.sparse_topk import doc_id_order, doc_positions, ordinals, top_k
@@ -137,7 +138,7 @@ class DenseRetriever:
         if depth <= 0 or not queries:
             return [[] for _ in queries]
         doc_ids = self._state()[2]
-        return [list(zip(doc_ids[positions].tolist(), scores.tolist())) for positions, scores in self.search_ordinals(queries, depth, allowed)]
+        return id_rankings(doc_ids, self.search_ordinals(queries, depth, allowed))
 
     def search_ordinals(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[OrdinalRanking]:
         """`search` by document ordinal (position in the live doc ids)."""

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from braid.engine.doc_ordinals import DocOrdinals
+from braid.engine.id_rankings import id_rankings
 from braid.engine.registry import open_retriever
 from braid.engine.retriever import OrdinalRanking, Ranking, Retriever
 from braid.engine.shard_group import LocalShards, ShardGroup, ShardPlan
@@ -76,8 +77,7 @@ class ShardedRetriever:
         return [(positions, scores) for (positions, _), scores in zip(merged, np.split(reported, np.cumsum(lengths)[:-1]))]
 
     def search(self, queries: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[Ranking]:
-        ids = self._ordinals.ids
-        return [list(zip(ids[positions].tolist(), scores.tolist())) for positions, scores in self.search_ordinals(queries, depth, allowed)]
+        return id_rankings(self._ordinals.ids, self.search_ordinals(queries, depth, allowed))
 
     def score_ordinals(self, queries: Sequence[str], ordinals: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each given document's score, asked of the shard that holds it."""

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from braid.engine.id_rankings import id_rankings
 from braid.engine.retriever import OrdinalRanking, Ranking, Scorer
 
 # Queries per sparse product: bounds the (queries x docs) candidate matrix held at once. A chunk
@@ -157,7 +158,7 @@ def search_matrix(
     """Rankings of (doc id, score) for each row of `query_weights @ term_doc_weights`: see rank_matrix."""
     ranked = rank_matrix(query_weights, term_doc_weights, depth, tie_rank, to_scores, to_reported, allowed)
     id_array = np.asarray(doc_ids, dtype=object)  # free when callers pass their cached object array (a 1M list took 15 ms)
-    return [list(zip(id_array[columns].tolist(), scores.tolist())) for columns, scores in ranked]
+    return id_rankings(id_array, ranked)
 
 
 def sums_at(query_weights: sp.csr_matrix, term_doc_weights: sp.csr_matrix, wanted: Sequence[np.ndarray]) -> list[np.ndarray]:
