@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from braid.eval.datasets import Split
 from braid.eval.suite.measure import _fastest_run
 
@@ -27,7 +29,7 @@ class ScriptedView:
         return {"turn": turn}
 
 
-def test_the_fastest_run_counts_and_each_timing_is_its_fastest_in_any_run(monkeypatch: Any) -> None:
+def test_the_fastest_run_counts_and_each_timing_is_its_fastest_in_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [0.0]
     turns = [(3.0, {"fusion": 90.0, "exact": 30.0}), (2.0, {"fusion": 140.0, "exact": 25.0}), (2.5, {"fusion": 80.0, "exact": 35.0})]
     view = ScriptedView(turns, clock)
