@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from braid.engine.engine import Engine
 from braid.eval.datasets import Dataset, resolve_dataset
+from braid.eval.latency_floor import applies, host_floor
 from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
@@ -155,8 +156,10 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         step(f"run {methods[0].name}")
         results = run_methods(engine, methods, split, dataset_plan.metrics, folder / "runs", done, settings.filter, settings.timed_runs)
         step("single-query latency")
-        measure_latency(engine, results, list(split.queries.values())[: settings.latency_queries], settings.filter)
+        latency_queries = list(split.queries.values())[: settings.latency_queries]
+        measure_latency(engine, results, latency_queries, settings.filter)
         execution = engine.describe_execution()
+        floor = host_floor(engine, latency_queries) if settings.filter is None and applies(engine) else None
         bar.update(1)
     best_single = add_significance(results, dataset_plan.headline)
     per_query = {result.method.name: result.per_query for result in results}
@@ -172,6 +175,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         "tuning": tuning_report,
         "filter": applied,
         "execution": execution,
+        "latency_floor": floor,
         "methods": [result.row() for result in results],
         "per_query_file": str(folder / "per_query.json"),
     }

@@ -72,7 +72,21 @@ def dataset_table(report: Mapping[str, Any]) -> str:
             _bound(row.get("serial_bound_ratio"), row.get("serial_bound_qps")), _fusion_ms(row.get("fusion_ms_per_query"), row.get("exact_ms_per_query")),
         ]  # fmt: skip
         lines.append(_row(cells))
+    if report.get("latency_floor"):
+        lines += ["", floor_line(report["latency_floor"])]
     return "\n".join(lines)
+
+
+def floor_line(floor: Mapping[str, Any]) -> str:
+    """What the host allows one hybrid query (braid.eval.latency_floor), in a sentence."""
+    alone, shared = floor["parts_alone"], floor.get("parts_in_one_process")
+    allowed = "within" if floor["host_allows_target"] else "beyond"
+    beside = f"; with the two encoders' times side by side in one process, {shared['floor_over_slowest']:.2f}x" if shared else ""
+    return (
+        f"Latency floor (`python -m braid.eval.latency_floor`: each part of a hybrid query timed alone, then the best any way of running them "
+        f"could do): {alone['floor_ms']:.1f} ms, {alone['floor_over_slowest']:.2f}x the slowest retriever alone{beside}. "
+        f"{floor['target_over_slowest']:g}x the slowest is {allowed} what this host allows; the hybrid took {floor['hybrid_over_slowest']:.2f}x in this measurement."
+    )
 
 
 def index_table(reports: Sequence[Mapping[str, Any]]) -> str:
