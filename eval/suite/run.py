@@ -159,7 +159,10 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         latency_queries = list(split.queries.values())[: settings.latency_queries]
         measure_latency(engine, results, latency_queries, settings.filter)
         execution = engine.describe_execution()
-        floor = host_floor(engine, latency_queries) if settings.filter is None and applies(engine) else None
+        floor = None
+        if settings.filter is None and applies(engine):
+            step("latency floor")
+            floor = host_floor(engine, latency_queries)
         bar.update(1)
     best_single = add_significance(results, dataset_plan.headline)
     per_query = {result.method.name: result.per_query for result in results}

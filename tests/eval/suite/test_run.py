@@ -99,7 +99,7 @@ def test_bench_reports_every_method_with_ms_marco_headline_metrics(bench_run: tu
     assert (results / "bench.md").read_text() in stdout
     assert bench["timed_runs"] == 2 and "(the fastest of 2 runs, each after a garbage collection)" in stdout
     floor = report["latency_floor"]  # what the host allows one hybrid query, from the same latency queries
-    assert floor["queries"] == 5 and set(floor["parts"]["encode_one_core_ms"]) == {"splade", "dense"}
+    assert floor["queries"] == 5 and set(floor["parts"]["encode_share_ms"]) == {"splade", "dense"}
     assert 0 < floor["parts_alone"]["floor_ms"] and floor["target_over_slowest"] == 1.3
     assert f"{floor['parts_alone']['floor_over_slowest']:.2f}x the slowest retriever alone" in stdout
 
