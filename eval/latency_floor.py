@@ -49,6 +49,7 @@ from braid.indexing.config import DENSE_QUERY_ENCODERS
 from braid.indexing.host import all_cores, use_torch_threads
 
 TARGET = 1.3  # issue 17: hybrid p50 at most this times the slowest retriever alone, where the host allows
+BENCH_QUERIES = 100  # `braid bench` times the floor on this many of its latency queries (about 20 s on 2 cores)
 
 
 def floors(

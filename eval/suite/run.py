@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from braid.engine.engine import Engine
 from braid.eval.datasets import Dataset, resolve_dataset
-from braid.eval.latency_floor import applies, host_floor
+from braid.eval.latency_floor import BENCH_QUERIES, applies, host_floor
 from braid.eval.metrics import Metric
 from braid.eval.report import machine, write_json
 from braid.eval.significance import RANDOMIZATION_ROUNDS
@@ -162,7 +162,7 @@ def _bench_dataset(dataset_plan: DatasetPlan, settings: BenchSettings, bar: tqdm
         floor = None
         if settings.filter is None and applies(engine):
             step("latency floor")
-            floor = host_floor(engine, latency_queries)
+            floor = host_floor(engine, latency_queries[:BENCH_QUERIES])
         bar.update(1)
     best_single = add_significance(results, dataset_plan.headline)
     per_query = {result.method.name: result.per_query for result in results}

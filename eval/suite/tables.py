@@ -81,7 +81,7 @@ def floor_line(floor: Mapping[str, Any]) -> str:
     """What the host allows one hybrid query (braid.eval.latency_floor), in a sentence."""
     alone, shared = floor["parts_alone"], floor.get("parts_in_one_process")
     allowed = "within" if floor["host_allows_target"] else "beyond"
-    beside = f"; with the two encoders' times side by side in one process, {shared['floor_over_slowest']:.2f}x" if shared else ""
+    beside = f"; with the encoders' times side by side in one process, {shared['floor_over_slowest']:.2f}x" if shared else ""
     return (
         f"Latency floor (`python -m braid.eval.latency_floor`: each part of a hybrid query timed alone, then the best any way of running them "
         f"could do): {alone['floor_ms']:.1f} ms, {alone['floor_over_slowest']:.2f}x the slowest retriever alone{beside}. "
