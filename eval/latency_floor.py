@@ -42,7 +42,7 @@ from braid.engine.execution import encodes_ahead
 from braid.engine.retriever import EncodesAhead
 from braid.eval.datasets import resolve_dataset
 from braid.eval.report import machine, write_json
-from braid.eval.suite.measure import LATENCY_DEPTH, engine_latency
+from braid.eval.suite.measure import LATENCY_DEPTH, engine_latency, interactive_search
 from braid.fusion.config import FusionConfig
 from braid.fusion.errors import BraidError
 from braid.indexing.config import DENSE_QUERY_ENCODERS
@@ -64,7 +64,7 @@ def floors(
     retriever alone. Encoders are the retrievers with encoding times; the rest only search."""
     fusion = max(0.0, fused_encoded_ms - sum(searched_encoded_ms.values()))
     encoders = list(encode_share_ms)
-    share = max(1, cores // len(encoders))
+    share = cores_per_encoder(cores, len(encoders))
     work = share * sum(encode_share_ms.values()) + sum(searched_encoded_ms.values())
     chain = max(encode_share_ms[name] + searched_encoded_ms[name] for name in encoders)
     at_once = max(chain, work / cores) + fusion
@@ -79,6 +79,11 @@ def floors(
     }
 
 
+def cores_per_encoder(cores: int, encoders: int) -> int:
+    """Each encoder's share of the cores when all of them run at once (at least one)."""
+    return max(1, cores // encoders)
+
+
 def measure_parts(engine: Engine, queries: Sequence[str]) -> dict[str, Any]:
     """Each part's p50 over `queries`, the parts taking turns as engine_latency has them (each
     query's encodings dropped before it; see the module's note for what each part is)."""
@@ -87,7 +92,7 @@ def measure_parts(engine: Engine, queries: Sequence[str]) -> dict[str, Any]:
     if not applies(engine):
         raise BraidError(f"the index at {engine.path} needs a query encoder and another retriever to fuse with")
     parts: dict[str, list[float]] = {}
-    share = max(1, all_cores() // len(encoders))  # each encoder's cores when all run at once
+    share = cores_per_encoder(all_cores(), len(encoders))
     lanes = ThreadPoolExecutor(max_workers=len(encoders), thread_name_prefix="braid-floor")
 
     def record(part: str, function: Callable[[], object]) -> None:
@@ -125,14 +130,14 @@ def measure_parts(engine: Engine, queries: Sequence[str]) -> dict[str, Any]:
         def search(query: str) -> None:
             for name in encoders:  # untimed: the encodings the timed search then finds kept
                 on_all_cores(encode(name, query, None))
-            record(part, functools.partial(searcher(view), query))
+            record(part, functools.partial(interactive_search(view), query))
 
         return search
 
     methods: dict[str, Callable[[str], object]] = {}
     for name in retrievers:
         view = engine.view([name], FusionConfig())  # a single list: the stored fusion's weights name the others
-        methods[f"alone:{name}"] = searcher(view)
+        methods[f"alone:{name}"] = interactive_search(view)
         methods[f"kept:{name}"] = kept(view, f"searched_encoded:{name}")
     for name in encoders:
         methods[f"share:{name}"] = on_share(name)
@@ -140,7 +145,7 @@ def measure_parts(engine: Engine, queries: Sequence[str]) -> dict[str, Any]:
     if len(encoders) > 1:
         methods["at_once"] = at_once
     methods["kept:fused"] = kept(engine.view(execution="serial"), "fused_encoded")
-    methods["hybrid"] = searcher(engine.view())
+    methods["hybrid"] = interactive_search(engine.view())
     try:
         timed = engine_latency(engine, methods, queries)
     finally:
@@ -167,11 +172,6 @@ def host_floor(engine: Engine, queries: Sequence[str], target: float = TARGET) -
     """The parts measured on `queries` and the floors they give (what `braid bench` reports)."""
     parts = measure_parts(engine, queries)
     return {"queries": len(queries), "depth": LATENCY_DEPTH, "parts": parts, **report(parts, all_cores(), target)}
-
-
-def searcher(view: Engine) -> Callable[[str], object]:
-    """One interactive search of `view`, as braid bench times it."""
-    return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH)
 
 
 def report(parts: Mapping[str, Any], cores: int, target: float = TARGET) -> dict[str, Any]:

@@ -143,16 +143,17 @@ def engine_latency(engine: Engine, methods: Mapping[str, Callable[[str], object]
 def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Sequence[str], filter: str | None = None) -> None:
     """Single-query p50/p99 of every method (see engine_latency)."""
     views = {result.method.name: engine.view(result.method.retrievers, result.method.fusion) for result in results}
-
-    def searcher(view: Engine) -> Callable[[str], object]:
-        return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
-
-    timed = engine_latency(engine, {name: searcher(view) for name, view in views.items()}, queries)
+    timed = engine_latency(engine, {name: interactive_search(view, filter) for name, view in views.items()}, queries)
     alone = {result.method.retrievers[0]: timed[result.method.name]["p50_ms"] for result in results if result.method.is_single}
     for result in results:
         result.latency = {**timed[result.method.name], "depth": LATENCY_DEPTH, "queries": len(queries)}
         if not result.method.is_single and all(alone.get(name, 0) > 0 for name in result.method.retrievers):
             result.latency.update(latency_ratios(result.latency["p50_ms"], [alone[name] for name in result.method.retrievers]))
+
+
+def interactive_search(view: Engine, filter: str | None = None) -> Callable[[str], object]:
+    """One interactive search of `view` (top 10, LATENCY_DEPTH candidates): what the single-query timings time."""
+    return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
 
 
 def latency_ratios(p50_ms: float, alone_p50_ms: Sequence[float]) -> dict[str, float]:
