@@ -151,9 +151,10 @@ def measure_latency(engine: Engine, results: Sequence[MethodResult], queries: Se
             result.latency.update(latency_ratios(result.latency["p50_ms"], [alone[name] for name in result.method.retrievers]))
 
 
-def interactive_search(view: Engine, filter: str | None = None) -> Callable[[str], object]:
-    """One interactive search of `view` (top 10, LATENCY_DEPTH candidates): what the single-query timings time."""
-    return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter)
+def interactive_search(view: Engine, filter: str | None = None, timings: dict[str, float] | None = None) -> Callable[[str], object]:
+    """One interactive search of `view` (top 10, LATENCY_DEPTH candidates): what the single-query
+    timings time. With `timings`, each search stores its parts' milliseconds there (see Engine.search)."""
+    return lambda query: view.search(query, k=10, depth=LATENCY_DEPTH, filter=filter, timings=timings)
 
 
 def latency_ratios(p50_ms: float, alone_p50_ms: Sequence[float]) -> dict[str, float]:
