@@ -61,7 +61,11 @@ STORE_NAME = "execution.json"
 
 # Probe queries per way of running (after one warm-up round): enough for a stable median. The ways
 # take turns every PROBE_BLOCK probes, each turn after one untimed probe (see interleaved_times).
-PROBES = 15
+# With 15 (three turns a way), one measurement at the start of a `braid bench` on a 2-core AMD EPYC
+# chose encode-ahead (8.50 ms against lanes 8.87), where ten later ones each chose lanes by 0.7-2.3 ms
+# and lanes ran SciFact's test queries 1 ms faster (8.95 against 9.88): a busy spell had hit lanes'
+# turns. Thirty give each way six turns, for about 2 s once per host and index size (2026-12-05).
+PROBES = 30
 PROBE_BLOCK = 5
 
 # Runs one retriever's search; `threads` is the torch intra-op threads it may use (None: every core).
