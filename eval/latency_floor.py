@@ -7,9 +7,9 @@ host allows it". This answers whether it does. It times each part of a hybrid qu
 each query encoder on its share of the cores (the cores over the encoders: one each on two cores)
 and on every core, all encoders at once in threads of this process (each on its share), and the
 fused search with every encoding kept, timed inside: each retriever's search (the engine's own
-timings) and the rest of it (its time less those searches). From them it takes the lowest p50 any way of running the
-retrievers could reach, each part at its time alone, every search but the slowest encoder's
-overlapped perfectly, nothing waiting:
+timings) and the rest of it (its time less those searches). From them it takes the lowest p50 any
+way of running the retrievers could reach, each part at its time alone, every search but the
+slowest encoder's overlapped perfectly, nothing waiting:
 
 - encoders at once, each on its share of the cores: the slowest encoder's time so plus its own
   search, or all that work spread over the cores, whichever is larger; then the fusion.
@@ -20,10 +20,10 @@ The fusion is that rest: all the fused search does besides its retrievers' searc
 scores, fusion, the hits and their titles, the calls around them). (It was once taken as the fused
 search's time beyond its retrievers' searches each run alone, which build their own hits: on an AMD
 EPYC host that came out below zero, so the floor counted no fusion at all, where the rest so timed
-is 0.6-0.9 ms.) Every floor is a lower
-bound: if the lowest over the slowest retriever alone is above the target, no way of running the
-retrievers reaches it on this host with these encoders. The same floors with the encoders' times
-when both run at once in this process show what running them side by side costs.
+is 0.6-0.9 ms.) Every floor is a lower bound: if the lowest over the slowest retriever alone is
+above the target, no way of running the retrievers reaches it on this host with these encoders.
+The same floors with the encoders' times when both run at once in this process show what running
+them side by side costs.
 """
 
 from __future__ import annotations
