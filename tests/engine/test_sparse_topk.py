@@ -53,3 +53,24 @@ def test_ranking_only_the_contenders_keeps_every_float32_tie(depth: int) -> None
     near_top = sparse_topk.contenders(sums, depth)
     assert near_top is not None and len(near_top) < len(sums)
     assert ranked(near_top) == ranked(np.arange(len(sums)))
+
+
+def test_kept_sums_give_what_multiplying_again_gives() -> None:
+    # Rows matching most documents (kept dense), few (kept as columns and sums), and past the
+    # budget (multiplied again): every way gathers the same sums, 0 where a row matched nothing.
+    generator = np.random.default_rng(7)
+    docs = 300
+    weights = sp.random(40, docs, density=0.05, format="csr", random_state=generator, dtype=np.float32)
+    queries = sp.vstack(
+        [sp.random(1, 40, density=density, format="csr", random_state=generator, dtype=np.float32) for density in (0.9, 0.05, 0.8, 0.0, 0.1)]
+    ).tocsr()
+    sums = (queries @ weights).tocsr()
+    kept = sparse_topk.KeptSums(docs, budget=int(np.diff(sums.indptr)[:3].sum()))
+    for row in range(sums.shape[0]):
+        kept.add(sums.indices[sums.indptr[row] : sums.indptr[row + 1]], sums.data[sums.indptr[row] : sums.indptr[row + 1]])
+    assert [type(row).__name__ for row in kept.rows] == ["ndarray", "tuple", "ndarray", "tuple", "NoneType"]
+    wanted = [generator.permutation(docs)[:50] for _ in range(sums.shape[0])]
+    again = lambda rows: sparse_topk.sums_at(queries[rows], weights, [wanted[row] for row in rows])  # noqa: E731
+    expected = sparse_topk.sums_at(queries, weights, wanted)
+    assert [found.tolist() for found in kept.at(wanted, again)] == [values.tolist() for values in expected]
+    assert any(values.any() for values in expected) and not expected[3].any()
