@@ -188,7 +188,7 @@ class KeptSums:
     matched nothing; no larger than its columns and sums), so that fusion gathers from it directly
     instead of spreading it over a scratch row and clearing it again: SciFact's BM25 and SPLADE
     queries match nearly every document, and their exact scores at depth 1000 took 25 and 37 us a
-    query spread, 10 and 12 gathered (AMD EPYC, 2026-12-05)."""
+    query spread, 15 and 7 gathered (AMD EPYC, 2026-12-05)."""
 
     def __init__(self, docs: int, budget: int | None = None) -> None:
         self.docs = docs
