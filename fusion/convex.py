@@ -107,15 +107,15 @@ def convex_tables(
     against 2; AMD EPYC, 2026-12-05)."""
     if not tables:
         return []
-    bounds_of_rows = np.cumsum([0, *(len(table.ordinals) for table in tables)]).tolist()
-    normalized = np.empty((bounds_of_rows[-1], len(tables[0].names)))
+    offsets = np.cumsum([0, *(len(table.ordinals) for table in tables)]).tolist()
+    rows = [slice(start, end) for start, end in zip(offsets, offsets[1:])]  # each table's rows in the batch
+    normalized = np.empty((offsets[-1], len(tables[0].names)))
     raws = [
-        normalized_columns(table, norm, missing, exact, theoretical_minimum, bounds, out=normalized[start:end])[1]
-        for table, exact, start, end in zip(tables, exact_scores, bounds_of_rows, bounds_of_rows[1:])
+        normalized_columns(table, norm, missing, exact, theoretical_minimum, bounds, out=normalized[span])[1]
+        for table, exact, span in zip(tables, exact_scores, rows)
     ]
     fused = normalized @ np.array([float(weights.get(name, 0.0)) for name in tables[0].names])
-    spans = zip(bounds_of_rows, bounds_of_rows[1:])
-    return [ranked_rows(table, fused[start:end], normalized[start:end], raw, k, keys) for table, raw, keys, (start, end) in zip(tables, raws, tie_keys, spans)]
+    return [ranked_rows(table, fused[span], normalized[span], raw, k, keys) for table, raw, keys, span in zip(tables, raws, tie_keys, rows)]
 
 
 def _exact_values(given: Mapping[str, float] | np.ndarray | None, table: CandidateTable, absent: np.ndarray) -> np.ndarray | list[float]:
